@@ -1,0 +1,34 @@
+# One command runner: install, run, lint, test. `make run` and `make test` are what the
+# README asks a newcomer to type; both create the virtualenv on first use.
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+
+.PHONY: install run worker demo migrate lint test bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+run: install
+	$(BIN)/engagement run
+
+demo: install
+	$(BIN)/engagement demo
+
+migrate: install
+	$(BIN)/engagement migrate
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest -q
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

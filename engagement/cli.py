@@ -1,0 +1,198 @@
+"""The ``engagement`` command line: serve, worker, run (both, on embedded servers when no
+URLs are configured), migrate, demo, merchant create."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from engagement.config import Settings, get_settings
+from engagement.embedded import EmbeddedServers
+from engagement.logging import configure_logging
+
+log = logging.getLogger("engagement.cli")
+
+
+@contextmanager
+def servers(settings: Settings, *, redis: bool = True) -> Iterator[Settings]:
+    """Yield settings whose URLs point at real servers: the configured ones, or embedded
+    servers started (and stopped again) here when a URL is missing."""
+    need_pg = not settings.database_url
+    need_redis = redis and not settings.redis_url
+    if not (need_pg or need_redis):
+        yield settings
+        return
+    embedded = EmbeddedServers(settings.data_dir)
+    try:
+        embedded.start(postgres=need_pg, redis=need_redis)
+        embedded.export()
+        yield settings.model_copy(update={
+            "database_url": settings.database_url or embedded.database_url,
+            "redis_url": settings.redis_url or embedded.redis_url,
+        })
+    finally:
+        embedded.stop()
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from engagement.migrate import apply_migrations
+
+    with servers(get_settings(), redis=False) as settings:
+        assert settings.database_url
+        applied = apply_migrations(settings.database_url)
+    print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from engagement.app import create_app
+
+    base = get_settings()
+    with servers(base) as settings:
+        if args.host:
+            settings = settings.model_copy(update={"host": args.host})
+        if args.port:
+            settings = settings.model_copy(update={"port": args.port})
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                    log_level="warning", access_log=False, lifespan="on")
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from workers.settings import make_worker
+
+    with servers(get_settings()) as settings:
+        worker = make_worker(settings)
+        worker.run()
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """App and worker together: what a newcomer runs first."""
+    from engagement.migrate import apply_migrations
+
+    base = get_settings()
+    with servers(base) as settings:
+        assert settings.database_url
+        apply_migrations(settings.database_url)
+        env = dict(os.environ, ENGAGEMENT_DATABASE_URL=settings.database_url,
+                   ENGAGEMENT_REDIS_URL=settings.redis_url or "")
+        host, port = args.host or settings.host, args.port or settings.port
+        exe = [sys.executable, "-m", "engagement.cli"]
+        children = [
+            subprocess.Popen([*exe, "serve", "--host", host, "--port", str(port)], env=env),  # noqa: S603
+            subprocess.Popen([*exe, "worker"], env=env),  # noqa: S603
+        ]
+        stopping = False
+
+        def stop(signum: int, frame: object) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        shown = host if host not in ("0.0.0.0", "::") else "127.0.0.1"  # noqa: S104
+        print(f"\n  Engagement is running: http://{shown}:{port}/docs  (API docs)\n"
+              f"  Health: http://{shown}:{port}/readyz   Seed a demo: engagement demo\n"
+              f"  Ctrl-C stops the app, the worker and any embedded servers.\n", flush=True)
+        while not stopping and all(c.poll() is None for c in children):
+            time.sleep(0.2)
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for child in children:
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        failed = [c.returncode for c in children if c.returncode not in (0, -signal.SIGTERM)]
+        return 0 if stopping or not failed else 1
+
+
+def cmd_merchant_create(args: argparse.Namespace) -> int:
+    from engagement.db import create_pool, transaction
+    from engagement.merchants.schemas import MerchantCreate
+    from engagement.merchants.service import create_merchant
+    from engagement.migrate import apply_migrations
+
+    data = MerchantCreate(name=args.name, slug=args.slug, currency=args.currency,
+                          time_zone=args.time_zone)
+
+    async def create(dsn: str) -> dict[str, str]:
+        pool = await create_pool(dsn, min_size=1, max_size=1)
+        try:
+            async with transaction(pool) as conn:
+                merchant, key = await create_merchant(conn, data)
+        finally:
+            await pool.close()
+        return {"id": merchant.id, "slug": merchant.slug, "api_key": key}
+
+    with servers(get_settings(), redis=False) as settings:
+        assert settings.database_url
+        apply_migrations(settings.database_url)
+        print(json.dumps(asyncio.run(create(settings.database_url)), ensure_ascii=False))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from engagement.demo import seed_demo
+    from engagement.migrate import apply_migrations
+
+    with servers(get_settings()) as settings:
+        assert settings.database_url
+        apply_migrations(settings.database_url)
+        print(asyncio.run(seed_demo(settings)))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="engagement", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, fn, text in [("serve", cmd_serve, "run the web app"),
+                           ("run", cmd_run, "run app and worker (embedded servers if no URLs)")]:
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--host")
+        p.add_argument("--port", type=int)
+        p.set_defaults(fn=fn)
+    sub.add_parser("worker", help="run the arq worker").set_defaults(fn=cmd_worker)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(fn=cmd_migrate)
+    sub.add_parser("demo", help="seed a demo merchant and print what to open").set_defaults(
+        fn=cmd_demo)
+    merchant = sub.add_parser("merchant", help="merchant administration")
+    msub = merchant.add_subparsers(dest="merchant_command", required=True)
+    create = msub.add_parser("create", help="create a merchant and print its API key once")
+    create.add_argument("--name", required=True)
+    create.add_argument("--slug")
+    create.add_argument("--currency", default="CNY")
+    create.add_argument("--time-zone", default="Asia/Shanghai")
+    create.set_defaults(fn=cmd_merchant_create)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_logging(get_settings().log_level)
+    from pydantic import ValidationError
+
+    try:
+        return int(args.fn(args))
+    except ValidationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

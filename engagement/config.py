@@ -1,0 +1,56 @@
+"""Typed configuration, read once from the environment (prefix ``ENGAGEMENT_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ENGAGEMENT_", env_file=".env", extra="ignore")
+
+    # No URL means: start an embedded server under data_dir (see engagement.embedded).
+    database_url: str | None = None
+    redis_url: str | None = None
+    data_dir: Path = Path(".engagement")
+    # Signs member-facing links and cookies. With none configured a random key is generated
+    # once and kept in data_dir, so development needs no setup and nothing lives in code.
+    secret_key: SecretStr | None = None
+    # Where members' browsers reach this service; used to build entry_url / play_url.
+    public_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    db_pool_min: int = 2
+    db_pool_max: int = 20
+    member_token_ttl_hours: int = Field(default=24 * 30, ge=1)
+    log_level: str = "INFO"
+    # Draw hot path: per-member burst guard (draws per window) before 429 rate_limited.
+    draw_rate_limit: int = Field(default=20, ge=1)
+    draw_rate_window_seconds: int = Field(default=10, ge=1)
+    # Settlement job coalescing: draws of one campaign inside one bucket share a job.
+    settle_bucket_ms: int = Field(default=100, ge=10)
+    worker_poll_delay: float = Field(default=0.02, gt=0)
+    worker_max_jobs: int = Field(default=20, ge=1)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def resolve_secret_key(settings: Settings) -> str:
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value()
+    import secrets
+
+    path = settings.data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

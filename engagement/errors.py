@@ -1,0 +1,136 @@
+"""Typed errors, turned into HTTP in one handler (see ``install_error_handlers``)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+import asyncpg
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+log = logging.getLogger(__name__)
+
+
+class AppError(Exception):
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+    message: ClassVar[str] = "Bad request."
+
+    def __init__(self, message: str | None = None, **details: Any) -> None:
+        self.detail_message = message or self.message
+        self.details = details
+        super().__init__(self.detail_message)
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.detail_message,
+                          "details": self.details}}
+
+    def headers(self) -> dict[str, str] | None:
+        return None
+
+
+class Unauthorized(AppError):
+    status, code, message = 401, "unauthorized", "Missing or invalid credentials."
+
+
+class Forbidden(AppError):
+    status, code, message = 403, "forbidden", "These credentials cannot use this endpoint."
+
+
+class NotFound(AppError):
+    status, code, message = 404, "not_found", "Not found."
+
+
+class Conflict(AppError):
+    status, code, message = 409, "conflict", "Conflict with the current state."
+
+
+class InvalidInput(AppError):
+    status, code, message = 422, "validation_error", "The request is not valid."
+
+
+class IdempotencyKeyReused(AppError):
+    status, code = 422, "idempotency_key_reused"
+    message = "This Idempotency-Key was used with a different request body."
+
+
+class RateLimited(AppError):
+    status, code, message = 429, "rate_limited", "Too many requests; slow down."
+
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str] | None:
+        return {"Retry-After": str(self.retry_after)}
+
+
+def validation_error(exc: ValidationError) -> InvalidInput:
+    fields = [
+        {
+            "field": ".".join(str(p) for p in err["loc"]) or "body",
+            "message": err["msg"],
+            "type": err["type"],
+        }
+        for err in exc.errors(include_url=False, include_input=False)
+    ]
+    return InvalidInput(fields=fields)
+
+
+# Named CHECK / UNIQUE constraints that guard scarce things map to typed errors here, so a
+# race that slips past the service's own checks still ends as the right 4xx.
+CONSTRAINT_ERRORS: dict[str, type[AppError]] = {}
+
+
+def register_constraint(name: str, error: type[AppError]) -> None:
+    CONSTRAINT_ERRORS[name] = error
+
+
+def error_response(exc: AppError) -> JSONResponse:
+    return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers())
+
+
+async def _app_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AppError)
+    return error_response(exc)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ValidationError)
+    return error_response(validation_error(exc))
+
+
+async def _integrity_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, asyncpg.IntegrityConstraintViolationError)
+    name = getattr(exc, "constraint_name", None) or ""
+    error = CONSTRAINT_ERRORS.get(name)
+    if error is None:
+        log.exception("unmapped constraint violation %s", name, exc_info=exc)
+        return error_response(Conflict(constraint=name))
+    return error_response(error())
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
+    code = codes.get(exc.status_code, "http_error")
+    body = {"error": {"code": code, "message": str(exc.detail), "details": {}}}
+    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error", exc_info=exc)
+    body = {"error": {"code": "internal_error", "message": "Internal server error.", "details": {}}}
+    return JSONResponse(body, status_code=500)
+
+
+EXCEPTION_HANDLERS = {
+    AppError: _app_error,
+    ValidationError: _validation_error,
+    asyncpg.IntegrityConstraintViolationError: _integrity_error,
+    HTTPException: _http_error,
+    Exception: _unexpected,
+}

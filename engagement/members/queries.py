@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import asyncpg
+
+_COLUMNS = "id, external_id, phone, name, birthday, points, tier, referrer_id, created_at"
+
+
+async def insert_member(conn: asyncpg.Connection, *, id: str, merchant_id: str, external_id: str,
+                        phone: str | None, name: str | None, birthday: date | None,
+                        referrer_id: str | None) -> asyncpg.Record | None:
+    """Insert unless the external_id exists; None means it already did."""
+    return await conn.fetchrow(
+        f"""INSERT INTO members (id, merchant_id, external_id, phone, name, birthday, referrer_id)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            ON CONFLICT ON CONSTRAINT members_merchant_external_key DO NOTHING
+            RETURNING {_COLUMNS}""",
+        id, merchant_id, external_id, phone, name, birthday, referrer_id,
+    )
+
+
+async def member_by_external_id(conn: asyncpg.Connection, merchant_id: str,
+                                external_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM members WHERE merchant_id = $1 AND external_id = $2",
+        merchant_id, external_id,
+    )
+
+
+async def member_by_phone(conn: asyncpg.Connection, merchant_id: str,
+                          phone: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM members WHERE merchant_id = $1 AND phone = $2", merchant_id, phone
+    )
+
+
+async def member_by_id(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
+                       member_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM members WHERE merchant_id = $1 AND id = $2", merchant_id, member_id
+    )
+
+
+async def insert_token(conn: asyncpg.Connection, *, id: str, merchant_id: str, member_id: str,
+                       token_hash: bytes, expires_at: datetime) -> None:
+    await conn.execute(
+        """INSERT INTO member_tokens (id, merchant_id, member_id, token_hash, expires_at)
+           VALUES ($1, $2, $3, $4, $5)""",
+        id, merchant_id, member_id, token_hash, expires_at,
+    )
+
+
+async def principal_by_token_hash(conn: asyncpg.Connection | asyncpg.Pool, token_hash: bytes,
+                                  now: datetime) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        """SELECT t.member_id, t.expires_at, m.id, m.slug, m.name, m.currency, m.time_zone,
+                  m.settings, m.created_at
+           FROM member_tokens t JOIN merchants m ON m.id = t.merchant_id
+           WHERE t.token_hash = $1 AND t.expires_at > $2""",
+        token_hash, now,
+    )
+
+
+async def delete_expired_tokens(conn: asyncpg.Connection, now: datetime) -> int:
+    status = await conn.execute("DELETE FROM member_tokens WHERE expires_at <= $1", now)
+    return int(status.split()[-1])

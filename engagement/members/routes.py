@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from engagement.auth import require_member, require_merchant, services
+from engagement.errors import NotFound
+from engagement.http import ApiDoc, api_route, json_response, parse_body
+from engagement.members import queries, service
+from engagement.members.schemas import MemberCreate, MemberOut, TokenOut
+
+TAG = "Members"
+
+
+async def create_member(request: Request) -> Response:
+    merchant = await require_merchant(request)
+    data = await parse_body(request, MemberCreate)
+    svc = services(request)
+    async with svc.unit() as unit:
+        referrer_id = None
+        if data.share_code is not None:
+            referrer_id = await resolve_share_code(request, unit.conn, merchant.id, data)
+        member, created = await service.create_or_get_member(
+            unit.conn, merchant.id, data, referrer_id=referrer_id
+        )
+    return json_response(member, status=201 if created else 200)
+
+
+async def resolve_share_code(request: Request, conn: object, merchant_id: str,
+                             data: MemberCreate) -> str | None:
+    """Share codes belong to the referral domain; the app factory plugs its resolver in."""
+    resolver = getattr(request.app.state, "referrer_resolver", None)
+    if resolver is None:
+        raise service.UnknownShareCode(share_code=data.share_code)
+    referrer: str | None = await resolver(conn, merchant_id, data)
+    return referrer
+
+
+async def get_member(request: Request) -> Response:
+    merchant = await require_merchant(request)
+    row = await queries.member_by_id(services(request).pool, merchant.id,
+                                     request.path_params["member_id"])
+    if row is None:
+        raise NotFound("No such member.")
+    return json_response(service.member_out(row))
+
+
+async def create_token(request: Request) -> Response:
+    merchant = await require_merchant(request)
+    svc = services(request)
+    async with svc.unit() as unit:
+        row = await queries.member_by_id(unit.conn, merchant.id, request.path_params["member_id"])
+        if row is None:
+            raise NotFound("No such member.")
+        token = await service.issue_token(
+            unit.conn, merchant_id=merchant.id, member_id=row["id"], now=svc.clock.now(),
+            ttl=timedelta(hours=svc.settings.member_token_ttl_hours),
+            public_url=svc.settings.public_url,
+        )
+    return json_response(token, status=201)
+
+
+async def me(request: Request) -> Response:
+    principal = await require_member(request)
+    row = await queries.member_by_id(services(request).pool, principal.merchant.id,
+                                     principal.member_id)
+    if row is None:
+        raise NotFound("No such member.")
+    return json_response(service.member_out(row))
+
+
+routes = [
+    api_route("/api/v1/members", create_member, "POST", ApiDoc(
+        "Create a member (201), or return the existing one with this external_id (200)", TAG,
+        auth="merchant", body=MemberCreate, response=MemberOut, status=201,
+        errors=("phone_taken", "unknown_share_code", "validation_error"))),
+    api_route("/api/v1/members/{member_id}", get_member, "GET", ApiDoc(
+        "Get a member", TAG, auth="merchant", response=MemberOut, errors=("not_found",))),
+    api_route("/api/v1/members/{member_id}/tokens", create_token, "POST", ApiDoc(
+        "Issue a member token and an entry_url that signs the member in on a phone", TAG,
+        auth="merchant", response=TokenOut, status=201, errors=("not_found",))),
+    api_route("/api/v1/me", me, "GET", ApiDoc(
+        "The signed-in member", TAG, auth="member", response=MemberOut)),
+]

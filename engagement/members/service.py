@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import asyncpg
+
+from engagement.errors import Conflict, InvalidInput, register_constraint
+from engagement.ids import new_id
+from engagement.members import queries
+from engagement.members.schemas import MemberCreate, MemberOut, TokenOut
+from engagement.security import digest, new_member_token
+
+
+class PhoneTaken(Conflict):
+    code, message = "phone_taken", "Another member of this merchant has this phone number."
+
+
+class UnknownShareCode(InvalidInput):
+    code, message = "unknown_share_code", "No share link has this code."
+
+
+def member_out(row: asyncpg.Record) -> MemberOut:
+    return MemberOut(**dict(row))
+
+
+async def create_or_get_member(conn: asyncpg.Connection, merchant_id: str,
+                               data: MemberCreate, *, referrer_id: str | None = None
+                               ) -> tuple[MemberOut, bool]:
+    """Returns the member and whether it was created now (201) or existed (200)."""
+    existing = await queries.member_by_external_id(conn, merchant_id, data.external_id)
+    if existing is not None:
+        return member_out(existing), False
+    if data.phone and await queries.member_by_phone(conn, merchant_id, data.phone):
+        raise PhoneTaken(phone=data.phone)
+    row = await queries.insert_member(
+        conn, id=new_id("mbr"), merchant_id=merchant_id, external_id=data.external_id,
+        phone=data.phone, name=data.name, birthday=data.birthday, referrer_id=referrer_id,
+    )
+    if row is None:  # created concurrently by a twin request
+        existing = await queries.member_by_external_id(conn, merchant_id, data.external_id)
+        assert existing is not None
+        return member_out(existing), False
+    return member_out(row), True
+
+
+async def issue_token(conn: asyncpg.Connection, *, merchant_id: str, member_id: str,
+                      now: datetime, ttl: timedelta, public_url: str) -> TokenOut:
+    token = new_member_token()
+    expires_at = now + ttl
+    await queries.insert_token(
+        conn, id=new_id("mtk"), merchant_id=merchant_id, member_id=member_id,
+        token_hash=digest(token), expires_at=expires_at,
+    )
+    return TokenOut(token=token, expires_at=expires_at,
+                    entry_url=f"{public_url.rstrip('/')}/m/enter?token={token}")
+
+
+async def purge_expired_tokens(conn: asyncpg.Connection, now: datetime) -> int:
+    return await queries.delete_expired_tokens(conn, now)
+
+
+register_constraint("members_merchant_phone_key", PhoneTaken)

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import asyncpg
+
+from engagement.merchants.schemas import Merchant
+
+_COLUMNS = "m.id, m.slug, m.name, m.currency, m.time_zone, m.settings, m.created_at"
+
+
+def _merchant(row: asyncpg.Record | None) -> Merchant | None:
+    return Merchant(**dict(row)) if row is not None else None
+
+
+async def insert_merchant(conn: asyncpg.Connection, *, id: str, slug: str, name: str,
+                          currency: str, time_zone: str, settings: dict[str, Any]) -> Merchant:
+    row = await conn.fetchrow(
+        f"""INSERT INTO merchants AS m (id, slug, name, currency, time_zone, settings)
+            VALUES ($1, $2, $3, $4, $5, $6::jsonb) RETURNING {_COLUMNS}""",
+        id, slug, name, currency, time_zone, json.dumps(settings),
+    )
+    merchant = _merchant(row)
+    assert merchant is not None
+    return merchant
+
+
+async def slug_exists(conn: asyncpg.Connection, slug: str) -> bool:
+    return bool(await conn.fetchval("SELECT 1 FROM merchants WHERE slug = $1", slug))
+
+
+async def insert_api_key(conn: asyncpg.Connection, *, id: str, merchant_id: str,
+                         key_hash: bytes, prefix: str) -> None:
+    await conn.execute(
+        "INSERT INTO api_keys (id, merchant_id, key_hash, prefix) VALUES ($1, $2, $3, $4)",
+        id, merchant_id, key_hash, prefix,
+    )
+
+
+async def merchant_by_key_hash(conn: asyncpg.Connection | asyncpg.Pool,
+                               key_hash: bytes) -> Merchant | None:
+    row = await conn.fetchrow(
+        f"""SELECT {_COLUMNS} FROM api_keys k JOIN merchants m ON m.id = k.merchant_id
+            WHERE k.key_hash = $1 AND k.revoked_at IS NULL""",
+        key_hash,
+    )
+    return _merchant(row)
+
+
+async def merchant_by_slug(conn: asyncpg.Connection | asyncpg.Pool,
+                           slug: str) -> Merchant | None:
+    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM merchants m WHERE slug = $1", slug)
+    return _merchant(row)
+
+
+async def merchant_by_id(conn: asyncpg.Connection | asyncpg.Pool, id: str) -> Merchant | None:
+    return _merchant(await conn.fetchrow(f"SELECT {_COLUMNS} FROM merchants m WHERE id = $1", id))

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import asyncpg
+
+from engagement.errors import Conflict
+from engagement.ids import new_id, random_code
+from engagement.merchants import queries
+from engagement.merchants.schemas import Merchant, MerchantCreate
+from engagement.security import digest, new_api_key
+
+
+class SlugTaken(Conflict):
+    code, message = "slug_taken", "Another merchant already uses this slug."
+
+
+def slugify(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:40]
+    # Names in Chinese have no ASCII letters: give them a short random slug instead.
+    return slug if len(slug) >= 2 else "m-" + random_code(6).lower()
+
+
+async def create_merchant(conn: asyncpg.Connection, data: MerchantCreate) -> tuple[Merchant, str]:
+    """Create a merchant and its first API key; the key is returned once and stored hashed."""
+    slug = data.slug or slugify(data.name)
+    if await queries.slug_exists(conn, slug):
+        if data.slug:
+            raise SlugTaken(slug=slug)
+        slug = f"{slug[:33]}-{random_code(6).lower()}"
+    merchant = await queries.insert_merchant(
+        conn, id=new_id("mch"), slug=slug, name=data.name, currency=data.currency,
+        time_zone=data.time_zone, settings={},
+    )
+    api_key = await issue_api_key(conn, merchant.id)
+    return merchant, api_key
+
+
+async def issue_api_key(conn: asyncpg.Connection, merchant_id: str) -> str:
+    key = new_api_key()
+    await queries.insert_api_key(
+        conn, id=new_id("key"), merchant_id=merchant_id, key_hash=digest(key), prefix=key[:7]
+    )
+    return key

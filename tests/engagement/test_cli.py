@@ -1,0 +1,44 @@
+"""The command line against the test servers, as an operator would run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import httpx
+
+from engagement.config import Settings
+
+
+def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, ENGAGEMENT_DATABASE_URL=settings.database_url or "",
+               ENGAGEMENT_REDIS_URL=settings.redis_url or "",
+               ENGAGEMENT_DATA_DIR=str(settings.data_dir),
+               ENGAGEMENT_PUBLIC_URL="http://testserver")
+    return subprocess.run([sys.executable, "-m", "engagement.cli", *args], env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+async def test_merchant_create_prints_key_once_that_works(
+        settings: Settings, client: httpx.AsyncClient) -> None:
+    out = run_cli(settings, "merchant", "create", "--name", "茶饮小店", "--slug", "tea-shop")
+    assert out.returncode == 0, out.stderr
+    created = json.loads(out.stdout.strip().splitlines()[-1])
+    assert set(created) == {"id", "slug", "api_key"}
+    assert created["slug"] == "tea-shop"
+    headers = {"Authorization": f"Bearer {created['api_key']}"}
+    r = await client.post("/api/v1/members", json={"external_id": "m1"}, headers=headers)
+    assert r.status_code == 201
+    again = run_cli(settings, "merchant", "create", "--name", "Other", "--slug", "tea-shop")
+    assert again.returncode != 0
+
+
+async def test_demo_seeds_members_with_working_entry_links(
+        settings: Settings, client: httpx.AsyncClient) -> None:
+    out = run_cli(settings, "demo")
+    assert out.returncode == 0, out.stderr
+    entry = next(line.split()[-1] for line in out.stdout.splitlines() if "/m/enter?token=" in line)
+    landed = await client.get(entry.replace("http://testserver", ""), follow_redirects=True)
+    assert landed.status_code == 200 and "演示咖啡馆" in landed.text
