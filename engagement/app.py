@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from engagement import health, openapi, pages
 from engagement.clock import Clock
 from engagement.config import Settings, get_settings, resolve_secret_key
+from engagement.coupons.routes import routes as coupon_routes
 from engagement.db import create_pool
 from engagement.errors import EXCEPTION_HANDLERS
 from engagement.jobs import connect_queue
@@ -19,6 +20,8 @@ from engagement.logging import RequestLogMiddleware
 from engagement.members.routes import routes as member_routes
 from engagement.state import Services
 from engagement.web import STATIC_DIR, CachedStatic, make_templates, static_url
+from games import tasks as game_tasks
+from games.routes import routes as game_routes
 
 
 def all_routes() -> list[BaseRoute]:
@@ -28,6 +31,8 @@ def all_routes() -> list[BaseRoute]:
         Route("/openapi.json", openapi.openapi_json, methods=["GET"]),
         Route("/docs", openapi.docs_page, methods=["GET"]),
         *member_routes,
+        *coupon_routes,
+        *game_routes,
         *pages.routes,
         Mount("/static", app=CachedStatic(directory=STATIC_DIR), name="static"),
     ]
@@ -36,6 +41,7 @@ def all_routes() -> list[BaseRoute]:
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Starlette:
     settings = settings or get_settings()
     clock = clock or Clock()
+    game_tasks.register_hooks()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

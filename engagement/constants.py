@@ -19,3 +19,21 @@ MEMBER_COOKIE = "eng_member"
 # Purging expired member tokens: often enough that the table stays small, rarely enough to
 # be free.
 PURGE_TOKENS_EVERY_MINUTES = 10
+
+# Campaign hot state. Every key of one campaign carries the hash tag {c:<id>} so that the
+# draw script touches a single slot and stays valid on Redis Cluster.
+CAMPAIGN_TAG = "{{c:{campaign_id}}}"
+# Per-member day counters outlive the merchant's day by a day on each side of UTC.
+DRAW_DAY_COUNTER_TTL_SECONDS = 2 * 24 * 3600
+# While one process re-primes a campaign from PostgreSQL, others wait for it this long.
+PRIME_LOCK_MS = 10_000
+# A draw replayed while its first request is still being written waits at most this long.
+IDEMPOTENCY_WAIT_SECONDS = 5.0
+# A win older than this and still unsettled is re-enqueued by the sweeper.
+SETTLE_STALE_SECONDS = 5
+SWEEP_EVERY_SECONDS = 5
+# Settlement batch: big enough to amortise round trips, small enough to keep locks short.
+SETTLE_BATCH = 500
+# Unwon reservations are released this long after a campaign ends, when no draw can still
+# be on its way to PostgreSQL.
+RELEASE_AFTER_END_SECONDS = 30

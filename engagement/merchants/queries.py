@@ -18,7 +18,7 @@ async def insert_merchant(conn: asyncpg.Connection, *, id: str, slug: str, name:
                           currency: str, time_zone: str, settings: dict[str, Any]) -> Merchant:
     row = await conn.fetchrow(
         f"""INSERT INTO merchants AS m (id, slug, name, currency, time_zone, settings)
-            VALUES ($1, $2, $3, $4, $5, $6::jsonb) RETURNING {_COLUMNS}""",
+            VALUES ($1, $2, $3, $4, $5, $6::text::jsonb) RETURNING {_COLUMNS}""",
         id, slug, name, currency, time_zone, json.dumps(settings),
     )
     merchant = _merchant(row)

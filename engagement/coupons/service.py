@@ -1,0 +1,142 @@
+"""Coupon templates (inventory), issuing and redeeming coupons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import asyncpg
+
+from engagement import hooks
+from engagement.coupons import queries
+from engagement.coupons.schemas import RedeemOut, TemplateCreate, TemplateOut
+from engagement.errors import Conflict, NotFound, register_constraint
+from engagement.ids import new_id, random_code
+
+# 12 symbols of a 32-letter alphabet: 60 bits, unguessable, still easy to read at a till.
+COUPON_CODE_LENGTH = 12
+
+
+class InsufficientInventory(Conflict):
+    code, message = "insufficient_inventory", "The coupon template does not have enough stock."
+
+
+class CouponAlreadyRedeemed(Conflict):
+    code, message = "coupon_already_redeemed", "This coupon has already been used."
+
+
+class CouponExpired(Conflict):
+    code, message = "coupon_expired", "This coupon has expired."
+
+
+class CouponVoid(Conflict):
+    code, message = "coupon_void", "This coupon has been voided."
+
+
+class CouponNotYetValid(Conflict):
+    code, message = "coupon_not_yet_valid", "This coupon cannot be used yet."
+
+
+register_constraint("coupon_templates_available_nonnegative", InsufficientInventory)
+
+
+def template_out(row: asyncpg.Record) -> TemplateOut:
+    return TemplateOut(**dict(row))
+
+
+async def create_template(conn: asyncpg.Connection, merchant_id: str,
+                          data: TemplateCreate) -> TemplateOut:
+    row = await queries.insert_template(
+        conn, id=new_id("tpl"), merchant_id=merchant_id, name=data.name,
+        discount=data.discount.model_dump(), min_spend=data.min_spend, stock=data.stock,
+        valid_days=data.valid_days, per_member_limit=data.per_member_limit,
+    )
+    return template_out(row)
+
+
+async def get_template(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
+                       template_id: str) -> TemplateOut:
+    row = await queries.template_by_id(conn, merchant_id, template_id)
+    if row is None:
+        raise NotFound("No such coupon template.")
+    return template_out(row)
+
+
+async def reserve(conn: asyncpg.Connection, template_id: str, quantity: int) -> None:
+    """Hold inventory for a campaign; raises InsufficientInventory when stock can't cover it."""
+    try:
+        async with conn.transaction():  # savepoint: keep the caller's transaction usable
+            await queries.adjust_template_counters(conn, template_id, reserved=quantity)
+    except asyncpg.CheckViolationError as exc:
+        raise InsufficientInventory(template_id=template_id, requested=quantity) from exc
+
+
+async def release(conn: asyncpg.Connection, template_id: str, quantity: int) -> None:
+    if quantity:
+        await queries.adjust_template_counters(conn, template_id, reserved=-quantity)
+
+
+@dataclass(frozen=True)
+class DrawCoupon:
+    """A coupon owed to a winning draw, paid out of the campaign's reservation."""
+
+    draw_id: str
+    merchant_id: str
+    member_id: str
+    template_id: str
+    campaign_id: str
+    prize_id: str
+    valid_days: int | None
+    # False for an unlimited prize on an unlimited template: nothing was reserved for it.
+    from_reservation: bool = True
+
+
+async def issue_for_draws(conn: asyncpg.Connection, owed: list[DrawCoupon],
+                          now: datetime) -> list[asyncpg.Record]:
+    """Issue one coupon per draw, exactly once (unique draw_id); reserved inventory turns
+    into issued inventory for the coupons actually made. Returns the inserted rows."""
+    if not owed:
+        return []
+    rows = [
+        (new_id("cpn"), o.merchant_id, o.template_id, o.member_id,
+         random_code(COUPON_CODE_LENGTH), "draw", o.draw_id, o.campaign_id, o.prize_id, now,
+         now + timedelta(days=o.valid_days) if o.valid_days else None, now)
+        for o in owed
+    ]
+    inserted = await queries.insert_coupons(conn, rows)
+    reserved_by_draw = {o.draw_id: o.from_reservation for o in owed}
+    per_template: dict[tuple[str, bool], int] = {}
+    for row in inserted:
+        key = (row["template_id"], reserved_by_draw[row["draw_id"]])
+        per_template[key] = per_template.get(key, 0) + 1
+    for template_id, from_reservation in sorted(per_template):  # fixed order: no deadlocks
+        n = per_template[(template_id, from_reservation)]
+        await queries.adjust_template_counters(
+            conn, template_id, reserved=-n if from_reservation else 0, issued=n)
+    return inserted
+
+
+async def redeem(conn: asyncpg.Connection, merchant_id: str, code: str, now: datetime,
+                 order_id: str | None) -> RedeemOut:
+    coupon = await queries.coupon_by_code(conn, merchant_id, code.strip().upper())
+    if coupon is None:
+        raise NotFound("No coupon has this code.")
+    if coupon["status"] == "redeemed":
+        raise CouponAlreadyRedeemed(code=code)
+    if coupon["status"] == "void":
+        raise CouponVoid(code=code)
+    if coupon["status"] == "expired" or (coupon["expires_at"] and coupon["expires_at"] <= now):
+        raise CouponExpired(code=code, expires_at=coupon["expires_at"].isoformat())
+    if coupon["valid_from"] > now:
+        raise CouponNotYetValid(code=code)
+    row = await queries.mark_redeemed(conn, coupon["id"], now, order_id)
+    if row is None:  # a concurrent redemption won the race
+        raise CouponAlreadyRedeemed(code=code)
+    await queries.adjust_template_counters(conn, row["template_id"], redeemed=1)
+    await hooks.emit(conn, hooks.COUPON_REDEEMED, dict(row))
+    return RedeemOut(code=row["code"], status="redeemed", redeemed_at=row["redeemed_at"],
+                     order_id=row["order_id"])
+
+
+async def expire_due(conn: asyncpg.Connection, now: datetime, batch: int = 5000) -> int:
+    return await queries.expire_due(conn, now, batch)

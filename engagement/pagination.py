@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class PageQuery(BaseModel):
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=64)
+
+
+def next_cursor(ids: list[str], limit: int) -> str | None:
+    """Lists are ordered by time-ordered id; the cursor is the last id of a full page."""
+    return ids[-1] if len(ids) == limit else None

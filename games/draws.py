@@ -1,0 +1,184 @@
+"""The draw hot path: one Redis script call decides, one INSERT makes it durable.
+
+No PostgreSQL row is locked per draw (unless the campaign costs points, when the member's
+own row is). A result is returned only after its draw row is committed (invariant 4); a
+draw that cannot be written is undone in Redis, so stock and limits never leak."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import asyncpg
+
+from engagement.constants import IDEMPOTENCY_WAIT_SECONDS
+from engagement.db import transaction
+from engagement.errors import IdempotencyKeyReused, NotFound, RateLimited
+from engagement.ids import new_id
+from engagement.jobs import Job, enqueue
+from engagement.members.schemas import MemberPrincipal
+from engagement.points.service import Entry, post_entries
+from engagement.state import Services
+from games import hot_state, queries
+from games.engine import draw_keys, scripts_for
+from games.errors import CampaignNotActive, DrawInProgress, DrawLimitReached
+
+log = logging.getLogger(__name__)
+_RANDOM_BITS = 52  # exact in a Lua double; modulo bias against any weight sum is < 2**-22
+
+
+@dataclass(frozen=True)
+class DrawResult:
+    body: str
+    replayed: bool
+
+
+async def draw(svc: Services, principal: MemberPrincipal, campaign_id: str,
+               idempotency_key: str | None, request_hash: str) -> DrawResult:
+    now = svc.clock.now()
+    day = now.astimezone(ZoneInfo(principal.merchant.time_zone)).date()
+    keys = draw_keys(campaign_id, principal.member_id, day, idempotency_key)
+    scripts = scripts_for(svc.redis)
+    draw_id = new_id("drw")
+    created_at = now.astimezone(UTC).isoformat(timespec="milliseconds")
+    for _ in range(3):
+        result = await scripts.run_draw(
+            keys, now_ms=int(now.timestamp() * 1000), rand=secrets.randbits(_RANDOM_BITS),
+            draw_id=draw_id, created_at=created_at, idempotent=idempotency_key is not None,
+            request_hash=request_hash, campaign_id=campaign_id,
+            merchant_id=principal.merchant.id)
+        verdict = result[0]
+        if verdict == "noprime":
+            await _prime_from_record(svc, principal, campaign_id, now)
+            continue
+        if verdict == "replay":
+            replayed = await _replay(svc, keys[5], result[1], request_hash)
+            if replayed is not None:
+                return DrawResult(replayed, True)
+            continue  # the first request failed and was undone: draw afresh
+        break
+    else:
+        raise CampaignNotActive()
+    if verdict == "not_found":
+        raise NotFound("No such campaign.")
+    if verdict == "not_active":
+        raise CampaignNotActive(status=result[1])
+    if verdict == "limit":
+        raise DrawLimitReached()
+    if verdict == "rate":
+        raise RateLimited(retry_after=max(1, int(result[1])))
+    _, body, outcome, prize_id, seq, total, entry_cost = result
+    first_draw, cost = int(total) == 1, int(entry_cost)
+    try:
+        body = await asyncio.shield(_persist(
+            svc, principal, campaign_id, draw_id, day, body, outcome, prize_id or None,
+            int(seq) or None, cost, idempotency_key))
+    except BaseException:
+        await asyncio.shield(scripts.run_undo(
+            keys, prize_id=prize_id, first_draw=first_draw,
+            idempotent=idempotency_key is not None))
+        raise
+    if idempotency_key is not None:
+        await svc.redis.set(keys[5], f"D|{request_hash}|{body}", xx=True, keepttl=True)
+    if outcome == "win" and json.loads(body)["outcome"] == "win":
+        await _enqueue_settlement(svc, campaign_id)
+    return DrawResult(body, False)
+
+
+async def _persist(svc: Services, principal: MemberPrincipal, campaign_id: str, draw_id: str,
+                   day: date, body: str, outcome: str, prize_id: str | None,
+                   seq: int | None, cost: int, idempotency_key: str | None) -> str:
+    """Write the draw (and its entry cost) in one transaction. A win PostgreSQL refuses
+    (its sequence is past the prize's quantity, or taken: Redis lost state) becomes a lose."""
+    parsed = json.loads(body)
+    async with transaction(svc.pool) as conn:
+        if cost:
+            await post_entries(conn, [Entry(principal.merchant.id, principal.member_id, -cost,
+                                            "draw_entry", f"draw_entry:{draw_id}")],
+                               svc.clock.now())
+        inserted = False
+        if outcome == "win":
+            try:
+                async with conn.transaction():
+                    inserted = await _insert(conn, principal, campaign_id, draw_id, day, body,
+                                             parsed, prize_id, seq, cost, idempotency_key)
+            except asyncpg.UniqueViolationError as exc:
+                if exc.constraint_name != "draws_prize_win_seq_key":
+                    raise
+            if not inserted:
+                log.warning("win %s refused by PostgreSQL; recorded as a lose", draw_id)
+                parsed.update(outcome="lose", prize=None)
+                body = json.dumps(parsed, ensure_ascii=False, separators=(",", ":"))
+        if not inserted:
+            await _insert(conn, principal, campaign_id, draw_id, day, body, parsed, None, None,
+                          cost, idempotency_key)
+    return body
+
+
+async def _insert(conn: asyncpg.Connection, principal: MemberPrincipal, campaign_id: str,
+                  draw_id: str, day: date, body: str, parsed: dict[str, object],
+                  prize_id: str | None, seq: int | None, cost: int,
+                  idempotency_key: str | None) -> bool:
+    return await queries.insert_draw(
+        conn, id=draw_id, merchant_id=principal.merchant.id, campaign_id=campaign_id,
+        member_id=principal.member_id, prize_id=prize_id,
+        outcome="win" if seq is not None else "lose", win_seq=seq, local_day=day,
+        points_spent=cost, idempotency_key=idempotency_key, response=body,
+        created_at=datetime.fromisoformat(str(parsed["created_at"])))
+
+
+async def _replay(svc: Services, key: str, value: str, request_hash: str) -> str | None:
+    """The stored answer for a repeated Idempotency-Key; waits while the first request is
+    still writing. None when the first request failed (its record is gone)."""
+    deadline = time.monotonic() + IDEMPOTENCY_WAIT_SECONDS
+    while True:
+        state, stored_hash, body = value.split("|", 2)
+        if stored_hash != request_hash:
+            raise IdempotencyKeyReused()
+        if state == "D":
+            return body
+        if time.monotonic() > deadline:
+            raise DrawInProgress()
+        await asyncio.sleep(0.005)
+        raw = await svc.redis.get(key)
+        if raw is None:
+            return None
+        value = raw.decode()
+
+
+async def _prime_from_record(svc: Services, principal: MemberPrincipal, campaign_id: str,
+                             now: datetime) -> None:
+    campaign = await queries.campaign(svc.pool, principal.merchant.id, campaign_id)
+    if campaign is None:
+        raise NotFound("No such campaign.")
+    if campaign["status"] == "draft":
+        raise CampaignNotActive(status="draft")
+    await hot_state.prime(svc.pool, svc.redis, scripts_for(svc.redis), svc.settings,
+                          campaign_id, principal.merchant.time_zone, now)
+
+
+# Settlement jobs are coalesced per campaign and time bucket: every win in one bucket
+# shares one job, which runs when the bucket has closed, so it sees all of their rows.
+_last_bucket: dict[str, int] = {}
+
+
+async def _enqueue_settlement(svc: Services, campaign_id: str) -> None:
+    bucket_ms = svc.settings.settle_bucket_ms
+    bucket = int(time.time() * 1000) // bucket_ms
+    if _last_bucket.get(campaign_id) == bucket:
+        return
+    _last_bucket[campaign_id] = bucket
+    run_at = datetime.fromtimestamp((bucket + 1) * bucket_ms / 1000, tz=UTC)
+    try:
+        await enqueue(svc.redis, Job("games.settle_draws", (campaign_id,),
+                                     job_id=f"games.settle_draws:{campaign_id}:{bucket}",
+                                     defer_until=run_at))
+    except Exception:  # the sweeper finds unsettled wins in PostgreSQL
+        log.exception("could not enqueue settlement for %s", campaign_id)
+

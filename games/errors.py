@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from engagement.errors import Conflict, InvalidInput
+
+
+class CampaignNotActive(Conflict):
+    code, message = "campaign_not_active", "This campaign is not open for draws now."
+
+
+class DrawLimitReached(Conflict):
+    code, message = "draw_limit_reached", "No draws left for now."
+
+
+class InvalidTransition(Conflict):
+    code, message = "invalid_status_transition", "The campaign cannot move to that status."
+
+
+class CampaignLiveLocked(Conflict):
+    code = "campaign_live_locked"
+    message = "A live campaign's odds and window cannot be changed against its members."
+
+
+class QuantityBelowWon(Conflict):
+    code, message = "quantity_below_won", "A quantity cannot go below what was already won."
+
+
+class CampaignEnded(Conflict):
+    code, message = "campaign_ended", "An ended campaign cannot be changed."
+
+
+class DrawInProgress(Conflict):
+    code = "draw_in_progress"
+    message = "A draw with this Idempotency-Key is still being made; retry shortly."
+
+
+class InvalidPrize(InvalidInput):
+    code, message = "invalid_prize", "A prize is not valid."

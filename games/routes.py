@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import hashlib
+import json
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from engagement.auth import require_member, require_merchant, services
+from engagement.errors import InvalidInput
+from engagement.http import (
+    ApiDoc,
+    Handler,
+    api_route,
+    json_response,
+    parse_body,
+    parse_query,
+    read_json,
+)
+from engagement.pagination import PageQuery, next_cursor
+from games import draws, queries, service
+from games.schemas import CampaignCreate, CampaignOut, CampaignUpdate, DrawOut, DrawPage, StatsOut
+
+TAG = "Campaigns and draws"
+
+
+async def create_campaign(request: Request) -> Response:
+    merchant = await require_merchant(request)
+    data = await parse_body(request, CampaignCreate)
+    svc = services(request)
+    async with svc.unit() as unit:
+        campaign_id = await service.create_campaign(unit.conn, merchant.id, data)
+    return json_response(await service.campaign_out(svc, merchant.id, campaign_id), status=201)
+
+
+async def get_campaign(request: Request) -> Response:
+    merchant = await require_merchant(request)
+    out = await service.campaign_out(services(request), merchant.id,
+                                     request.path_params["campaign_id"])
+    return json_response(out)
+
+
+async def update_campaign(request: Request) -> Response:
+    merchant = await require_merchant(request)
+    data = await parse_body(request, CampaignUpdate)
+    svc = services(request)
+    campaign_id = request.path_params["campaign_id"]
+    async with svc.unit() as unit:
+        await service.update(unit, svc, merchant.id, campaign_id, data)
+    await service.after_change(svc, campaign_id)
+    return json_response(await service.campaign_out(svc, merchant.id, campaign_id))
+
+
+def _transition(action: str) -> Handler:
+    async def handler(request: Request) -> Response:
+        merchant = await require_merchant(request)
+        svc = services(request)
+        campaign_id = request.path_params["campaign_id"]
+        async with svc.unit() as unit:
+            await service.transition(unit, svc, merchant.id, campaign_id, action)
+        await service.after_change(svc, campaign_id)
+        return json_response(await service.campaign_out(svc, merchant.id, campaign_id))
+
+    handler.__name__ = f"{action}_campaign"
+    return handler
+
+
+async def campaign_stats(request: Request) -> Response:
+    merchant = await require_merchant(request)
+    out = await service.stats(services(request), merchant.id, request.path_params["campaign_id"],
+                              merchant.time_zone)
+    return json_response(out)
+
+
+async def create_draw(request: Request) -> Response:
+    principal = await require_member(request)
+    raw = await request.body()
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise InvalidInput("The body must be a JSON object.", fields=[{"field": "body"}])
+    key = request.headers.get("idempotency-key")
+    if key is not None and not (0 < len(key) <= 255 and key.isprintable()):
+        raise InvalidInput("Idempotency-Key must be 1-255 printable characters.",
+                           fields=[{"field": "Idempotency-Key"}])
+    request_hash = hashlib.sha256(raw or b"{}").hexdigest()[:16] if body else "empty"
+    result = await draws.draw(services(request), principal, request.path_params["campaign_id"],
+                              key, request_hash)
+    return Response(result.body, status_code=201, media_type="application/json")
+
+
+async def my_draws(request: Request) -> Response:
+    principal = await require_member(request)
+    page = parse_query(request, PageQuery)
+    rows = await queries.draws_of_member(services(request).pool, principal.member_id,
+                                         page.cursor, page.limit)
+    items = [DrawOut.model_validate(r["response"] if isinstance(r["response"], dict)
+                                    else json.loads(r["response"])) for r in rows]
+    return json_response(DrawPage(items=items,
+                                  next_cursor=next_cursor([r["id"] for r in rows], page.limit)))
+
+
+_ERRORS = ("not_found", "invalid_status_transition", "insufficient_inventory")
+routes = [
+    api_route("/api/v1/campaigns", create_campaign, "POST", ApiDoc(
+        "Create a campaign (draft) with its prize pool", TAG, auth="merchant",
+        body=CampaignCreate, response=CampaignOut, status=201,
+        errors=("validation_error", "invalid_prize"))),
+    api_route("/api/v1/campaigns/{campaign_id}", get_campaign, "GET", ApiDoc(
+        "Get a campaign with prizes, remaining stock and published odds", TAG, auth="merchant",
+        response=CampaignOut, errors=("not_found",))),
+    api_route("/api/v1/campaigns/{campaign_id}", update_campaign, "PATCH", ApiDoc(
+        "Change a campaign: drafts freely; live ones may add quantity, rename, end later", TAG,
+        auth="merchant", body=CampaignUpdate, response=CampaignOut,
+        errors=("campaign_live_locked", "quantity_below_won", "campaign_ended",
+                "insufficient_inventory", "invalid_prize"))),
+    *[api_route(f"/api/v1/campaigns/{{campaign_id}}/{action}", _transition(action), "POST",
+                ApiDoc(text, TAG, auth="merchant", response=CampaignOut, errors=_ERRORS))
+      for action, text in [
+          ("publish", "Publish: reserve coupon inventory and open the campaign"),
+          ("pause", "Pause draws"), ("resume", "Resume a paused campaign"),
+          ("end", "End the campaign; unwon reservations go back to the templates")]],
+    api_route("/api/v1/campaigns/{campaign_id}/stats", campaign_stats, "GET", ApiDoc(
+        "Live numbers from counters: draws, players, wins per prize, coupons, backlog", TAG,
+        auth="merchant", response=StatsOut, errors=("not_found",))),
+    api_route("/api/v1/campaigns/{campaign_id}/draws", create_draw, "POST", ApiDoc(
+        "Draw once (member token)", TAG, auth="member", response=DrawOut, status=201,
+        idempotent=True,
+        errors=("campaign_not_active", "draw_limit_reached", "insufficient_points",
+                "rate_limited", "idempotency_key_reused", "not_found"))),
+    api_route("/api/v1/me/draws", my_draws, "GET", ApiDoc(
+        "The signed-in member's draws, newest first", TAG, auth="member", response=DrawPage,
+        query={"limit": "page size, at most 200", "cursor": "next_cursor of the last page"})),
+]

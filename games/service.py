@@ -1,0 +1,217 @@
+"""Campaigns: create, read, change, and move through draft -> active <-> paused -> ended.
+
+Publishing reserves coupon inventory from the templates, so that settlement never runs out
+of coupons; ending releases what was not won, once no draw can still be on its way."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import asyncpg
+
+from engagement.constants import RELEASE_AFTER_END_SECONDS
+from engagement.coupons import queries as coupon_queries
+from engagement.coupons import service as coupons
+from engagement.errors import NotFound
+from engagement.ids import new_id
+from engagement.jobs import Unit
+from engagement.state import Services
+from games import hot_state, queries
+from games.engine import CampaignKeys, read_counts, scripts_for
+from games.errors import (
+    CampaignEnded,
+    CampaignLiveLocked,
+    InvalidPrize,
+    InvalidTransition,
+    QuantityBelowWon,
+)
+from games.schemas import (
+    CampaignCreate,
+    CampaignOut,
+    CampaignUpdate,
+    CouponPrizeIn,
+    Limits,
+    NothingPrizeIn,
+    PrizeOut,
+    StatsOut,
+)
+
+LIVE = ("active", "paused")
+TRANSITIONS = {"publish": ("draft",), "pause": ("active",), "resume": ("paused",),
+               "end": ("active", "paused")}
+
+
+async def create_campaign(conn: asyncpg.Connection, merchant_id: str,
+                          data: CampaignCreate) -> str:
+    template_ids = sorted({p.coupon_template_id for p in data.prizes
+                           if isinstance(p, CouponPrizeIn)})
+    templates = {t["id"]: t for t in await coupon_queries.templates_by_ids(
+        conn, merchant_id, template_ids)}
+    for index, prize in enumerate(data.prizes):
+        if not isinstance(prize, CouponPrizeIn):
+            continue
+        template = templates.get(prize.coupon_template_id)
+        if template is None:
+            raise InvalidPrize("No such coupon template.", field=f"prizes.{index}",
+                               coupon_template_id=prize.coupon_template_id)
+        if prize.quantity is None and template["stock"] is not None:
+            raise InvalidPrize("An unlimited prize needs a template with unlimited stock.",
+                               field=f"prizes.{index}.quantity")
+    campaign_id = new_id("cmp")
+    await queries.insert_campaign(
+        conn, id=campaign_id, merchant_id=merchant_id, name=data.name, game=data.game,
+        starts_at=data.starts_at, ends_at=data.ends_at,
+        per_member_per_day=data.limits.per_member_per_day,
+        per_member_total=data.limits.per_member_total,
+        entry_cost_points=data.entry_cost_points, rules=data.rules,
+    )
+    await queries.insert_prizes(conn, [
+        (new_id("prz"), campaign_id, merchant_id, index, prize.name, prize.kind,
+         getattr(prize, "coupon_template_id", None), getattr(prize, "points", None),
+         None if isinstance(prize, NothingPrizeIn) else prize.quantity, prize.weight)
+        for index, prize in enumerate(data.prizes)
+    ])
+    return campaign_id
+
+
+async def load(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str, campaign_id: str,
+               *, for_update: bool = False) -> asyncpg.Record:
+    campaign = await queries.campaign(conn, merchant_id, campaign_id, for_update=for_update)
+    if campaign is None:
+        raise NotFound("No such campaign.")
+    return campaign
+
+
+async def live_wins(svc: Services, campaign: asyncpg.Record) -> dict[str, int]:
+    """Wins per prize: Redis's live counters when primed, else what PostgreSQL recorded."""
+    if campaign["status"] == "draft":
+        return {}
+    keys = CampaignKeys.of(campaign["id"])
+    if await svc.redis.exists(keys.meta):
+        return await read_counts(svc.redis, keys.wins)
+    return await queries.win_counts(svc.pool, campaign["id"])
+
+
+def play_url(svc: Services, campaign_id: str) -> str:
+    return f"{svc.settings.public_url.rstrip('/')}/play/{campaign_id}"
+
+
+async def campaign_out(svc: Services, merchant_id: str, campaign_id: str) -> CampaignOut:
+    campaign = await load(svc.pool, merchant_id, campaign_id)
+    prizes = await queries.prizes(svc.pool, campaign_id)
+    wins = await live_wins(svc, campaign)
+    total_weight = sum(p["weight"] for p in prizes)
+    return CampaignOut(
+        id=campaign["id"], name=campaign["name"], status=campaign["status"],
+        game=campaign["game"], starts_at=campaign["starts_at"], ends_at=campaign["ends_at"],
+        limits=Limits(per_member_per_day=campaign["per_member_per_day"],
+                      per_member_total=campaign["per_member_total"]),
+        entry_cost_points=campaign["entry_cost_points"], rules=campaign["rules"],
+        play_url=play_url(svc, campaign_id),
+        prizes=[PrizeOut(
+            id=p["id"], name=p["name"], kind=p["kind"],
+            coupon_template_id=p["coupon_template_id"], points=p["points"],
+            quantity=p["quantity"],
+            remaining=None if p["quantity"] is None
+            else max(0, p["quantity"] - wins.get(p["id"], 0)),
+            weight=p["weight"], probability=round(p["weight"] / total_weight, 6),
+        ) for p in prizes],
+        created_at=campaign["created_at"], published_at=campaign["published_at"],
+        ended_at=campaign["ended_at"],
+    )
+
+
+async def transition(unit: Unit, svc: Services, merchant_id: str, campaign_id: str,
+                     action: str) -> None:
+    campaign = await load(unit.conn, merchant_id, campaign_id, for_update=True)
+    if campaign["status"] not in TRANSITIONS[action]:
+        raise InvalidTransition(status=campaign["status"], action=action)
+    now = svc.clock.now()
+    if action == "publish":
+        if campaign["ends_at"] is not None and campaign["ends_at"] <= now:
+            raise InvalidTransition("The campaign's window is already over.",
+                                    status=campaign["status"], action=action)
+        for prize in await queries.prizes(unit.conn, campaign_id):
+            if prize["kind"] == "coupon" and prize["quantity"] is not None:
+                await coupons.reserve(unit.conn, prize["coupon_template_id"], prize["quantity"])
+                await queries.set_reserved(unit.conn, prize["id"], prize["quantity"])
+    status = {"publish": "active", "pause": "paused", "resume": "active", "end": "ended"}[action]
+    await queries.set_status(unit.conn, campaign_id, status, now)
+    if status == "ended":
+        defer_release(unit, campaign_id, now)
+
+
+def defer_release(unit: Unit, campaign_id: str, now: datetime) -> None:
+    unit.defer("games.release_reservations", campaign_id,
+               job_id=f"games.release_reservations:{campaign_id}",
+               defer_until=now + timedelta(seconds=RELEASE_AFTER_END_SECONDS))
+
+
+async def after_change(svc: Services, campaign_id: str) -> None:
+    """Once committed: bring primed hot state up to date (unprimed state primes itself)."""
+    await hot_state.patch(svc.pool, scripts_for(svc.redis), svc.settings, campaign_id)
+
+
+async def update(unit: Unit, svc: Services, merchant_id: str, campaign_id: str,
+                 data: CampaignUpdate) -> None:
+    campaign = await load(unit.conn, merchant_id, campaign_id, for_update=True)
+    status = campaign["status"]
+    if status == "ended":
+        raise CampaignEnded()
+    live = status in LIVE
+    if live and data.ends_at is not None and campaign["ends_at"] is not None \
+            and data.ends_at < campaign["ends_at"]:
+        raise CampaignLiveLocked("A live campaign's end can only move later.")
+    prizes = {p["id"]: p for p in await queries.prizes(unit.conn, campaign_id)}
+    wins = await queries.win_counts(unit.conn, campaign_id) if live else {}
+    for index, change in enumerate(data.prizes):
+        prize = prizes.get(change.id)
+        if prize is None:
+            raise InvalidPrize("No such prize in this campaign.", field=f"prizes.{index}.id")
+        if change.quantity is not None and prize["kind"] == "nothing":
+            raise InvalidPrize("A 'nothing' prize has no quantity.",
+                               field=f"prizes.{index}.quantity")
+        reserved_delta = 0
+        if live:
+            if change.weight is not None and change.weight != prize["weight"]:
+                raise CampaignLiveLocked(prize_id=prize["id"])
+            if change.quantity is not None:
+                if prize["quantity"] is None:
+                    raise InvalidPrize("An unlimited prize has no quantity to change.",
+                                       field=f"prizes.{index}.quantity")
+                if change.quantity < wins.get(prize["id"], 0):
+                    raise QuantityBelowWon(prize_id=prize["id"], won=wins.get(prize["id"], 0))
+                reserved_delta = change.quantity - prize["quantity"]
+                if prize["kind"] == "coupon" and reserved_delta > 0:
+                    await coupons.reserve(unit.conn, prize["coupon_template_id"], reserved_delta)
+                elif prize["kind"] == "coupon" and reserved_delta < 0:
+                    await coupons.release(unit.conn, prize["coupon_template_id"],
+                                          -reserved_delta)
+                if prize["kind"] != "coupon":
+                    reserved_delta = 0
+        await queries.update_prize(unit.conn, prize["id"], name=change.name,
+                                   quantity=change.quantity, weight=change.weight,
+                                   reserved_delta=reserved_delta)
+    await queries.update_campaign(unit.conn, campaign_id, data.name, data.ends_at, data.rules)
+
+
+async def stats(svc: Services, merchant_id: str, campaign_id: str, time_zone: str) -> StatsOut:
+    campaign = await load(svc.pool, merchant_id, campaign_id)
+    prizes = await queries.prizes(svc.pool, campaign_id)
+    draws = players = 0
+    wins: dict[str, int] = {}
+    if campaign["status"] != "draft":
+        keys = CampaignKeys.of(campaign_id)
+        if not await svc.redis.exists(keys.meta):
+            await hot_state.prime(svc.pool, svc.redis, scripts_for(svc.redis), svc.settings,
+                                  campaign_id, time_zone, svc.clock.now())
+        counters = await read_counts(svc.redis, keys.stats)
+        draws, players = counters.get("draws", 0), counters.get("players", 0)
+        wins = await read_counts(svc.redis, keys.wins)
+    return StatsOut(
+        draws=draws, players=players,
+        wins={p["id"]: wins.get(p["id"], 0) for p in prizes if p["kind"] != "nothing"},
+        coupons_issued=sum(p["settled"] for p in prizes if p["kind"] == "coupon"),
+        coupons_redeemed=sum(p["redeemed"] for p in prizes),
+        unsettled=await queries.unsettled_count(svc.pool, campaign_id),
+    )

@@ -1,0 +1,77 @@
+"""Jobs of the games domain (registered by ``workers``). Each takes ids, reloads state and is
+a no-op when there is nothing left to do."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from typing import Any
+
+from engagement import hooks
+from engagement.constants import RELEASE_AFTER_END_SECONDS, SETTLE_STALE_SECONDS
+from engagement.db import transaction
+from engagement.jobs import Job, enqueue
+from engagement.state import Services
+from games import queries, service, settlement
+
+log = logging.getLogger(__name__)
+
+
+async def settle_draws(ctx: dict[str, Any], campaign_id: str) -> int:
+    """Settle a campaign's unsettled wins, batch after batch, until none are left."""
+    svc: Services = ctx["services"]
+    total = 0
+    while True:
+        async with transaction(svc.pool) as conn:
+            n = await settlement.settle_batch(conn, campaign_id, svc.clock.now())
+        total += n
+        if n == 0:
+            return total
+
+
+async def release_reservations(ctx: dict[str, Any], campaign_id: str) -> int:
+    svc: Services = ctx["services"]
+    async with transaction(svc.pool) as conn:
+        campaign = await queries.campaign_by_id(conn, campaign_id, for_update=True)
+        if campaign is None or campaign["status"] != "ended":
+            return 0
+        return await settlement.release_reservations(conn, campaign_id)
+
+
+async def sweep(ctx: dict[str, Any]) -> dict[str, int]:
+    """The safety net: re-enqueue stale unsettled wins, end campaigns whose window closed,
+    release reservations of ended campaigns that a lost job left held."""
+    svc: Services = ctx["services"]
+    now = svc.clock.now()
+    stale = await queries.campaigns_with_stale_wins(
+        svc.pool, now - timedelta(seconds=SETTLE_STALE_SECONDS))
+    minute = int(time.time()) // 60
+    for campaign_id in stale:
+        await enqueue(svc.redis, Job("games.settle_draws", (campaign_id,),
+                                     job_id=f"games.settle_draws:{campaign_id}:sweep:{minute}"))
+    ended = 0
+    for row in await queries.campaigns_past_end(svc.pool, now):
+        async with svc.unit() as unit:
+            campaign = await queries.campaign_by_id(unit.conn, row["id"], for_update=True)
+            if campaign is None or campaign["status"] not in service.LIVE:
+                continue
+            await queries.set_status(unit.conn, row["id"], "ended", now)
+            service.defer_release(unit, row["id"], now)
+        await service.after_change(svc, row["id"])
+        ended += 1
+    released = 0
+    for campaign_id in await queries.ended_unreleased(
+            svc.pool, now - timedelta(seconds=RELEASE_AFTER_END_SECONDS)):
+        released += await release_reservations(ctx, campaign_id)
+    return {"resettled": len(stale), "ended": ended, "released": released}
+
+
+async def on_coupon_redeemed(conn: Any, coupon: dict[str, Any]) -> None:
+    """Campaign counters follow redemptions of the coupons a campaign gave out."""
+    if coupon.get("prize_id"):
+        await queries.add_redeemed(conn, coupon["prize_id"])
+
+
+def register_hooks() -> None:
+    hooks.listen(hooks.COUPON_REDEEMED, on_coupon_redeemed)
