@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     draw_rate_window_seconds: int = Field(default=10, ge=1)
     # Settlement job coalescing: draws of one campaign inside one bucket share a job.
     settle_bucket_ms: int = Field(default=100, ge=10)
+    # Wins settled per transaction: big enough to amortise round trips, small enough to
+    # keep row locks short.
+    settle_batch: int = Field(default=500, ge=1, le=10_000)
     worker_poll_delay: float = Field(default=0.02, gt=0)
     worker_max_jobs: int = Field(default=20, ge=1)
 

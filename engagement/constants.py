@@ -32,8 +32,6 @@ IDEMPOTENCY_WAIT_SECONDS = 5.0
 # A win older than this and still unsettled is re-enqueued by the sweeper.
 SETTLE_STALE_SECONDS = 5
 SWEEP_EVERY_SECONDS = 5
-# Settlement batch: big enough to amortise round trips, small enough to keep locks short.
-SETTLE_BATCH = 500
 # Unwon reservations are released this long after a campaign ends, when no draw can still
 # be on its way to PostgreSQL.
 RELEASE_AFTER_END_SECONDS = 30

@@ -10,7 +10,6 @@ from datetime import datetime
 
 import asyncpg
 
-from engagement.constants import SETTLE_BATCH
 from engagement.coupons import service as coupons
 from engagement.coupons.service import DrawCoupon
 from engagement.points.service import Entry, post_entries
@@ -18,7 +17,7 @@ from games import queries
 
 
 async def settle_batch(conn: asyncpg.Connection, campaign_id: str, now: datetime,
-                       limit: int = SETTLE_BATCH) -> int:
+                       limit: int) -> int:
     rows = await queries.lock_unsettled_wins(conn, campaign_id, limit)
     if not rows:
         return 0

@@ -24,7 +24,8 @@ async def settle_draws(ctx: dict[str, Any], campaign_id: str) -> int:
     total = 0
     while True:
         async with transaction(svc.pool) as conn:
-            n = await settlement.settle_batch(conn, campaign_id, svc.clock.now())
+            n = await settlement.settle_batch(conn, campaign_id, svc.clock.now(),
+                                              svc.settings.settle_batch)
         total += n
         if n == 0:
             return total

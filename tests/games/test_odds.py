@@ -1,0 +1,92 @@
+"""Invariant 5: published odds are honest. The pick runs in the draw script itself, called
+here in pipelines (PostgreSQL is not what is under test, and 100,000 HTTP draws would not
+fit in CI's time)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import UTC, datetime
+
+from scipy import stats as scipy_stats
+
+from engagement.state import Services
+from games import hot_state
+from games.engine import draw_keys, scripts_for
+from tests.factories import Factory
+
+
+async def _draw_many(services: Services, merchant_id: str, campaign_id: str,
+                     n: int) -> list[list[object]]:
+    scripts = scripts_for(services.redis)
+    now = services.clock.now()
+    results: list[list[object]] = []
+    batch = 2000
+    for start in range(0, n, batch):
+        async with services.redis.pipeline(transaction=False) as pipe:
+            for i in range(start, min(n, start + batch)):
+                # A fresh member per draw keeps the burst guard out of the way.
+                keys = draw_keys(campaign_id, f"m{i}", now.date(), None)
+                await scripts.draw(keys=keys, args=[
+                    int(now.timestamp() * 1000), secrets.randbits(52), f"d{i}",
+                    now.isoformat(), "0", "-", campaign_id, merchant_id, 3600, 3600],
+                    client=pipe)
+            results += [[x.decode() if isinstance(x, bytes) else x for x in r]
+                        for r in await pipe.execute()]
+    return results
+
+
+async def _primed(factory: Factory, services: Services, prizes: list[dict[str, object]]
+                  ) -> tuple[str, dict[str, object]]:
+    shop = await factory.merchant()
+    campaign = await factory.campaign(shop, prizes)
+    await hot_state.prime(services.pool, services.redis, scripts_for(services.redis),
+                          services.settings, campaign["id"], "Asia/Shanghai",
+                          datetime.now(UTC))
+    return shop.id, campaign
+
+
+async def test_hundred_thousand_draws_follow_the_weights(factory: Factory,
+                                                         services: Services) -> None:
+    weights = [1, 2, 5, 12, 30, 50]
+    prizes: list[dict[str, object]] = [
+        {"name": f"{w} 积分", "kind": "points", "points": w, "quantity": None, "weight": w}
+        for w in weights[:-1]]
+    prizes.append({"name": "谢谢参与", "kind": "nothing", "weight": weights[-1]})
+    merchant_id, campaign = await _primed(factory, services, prizes)
+    ids = [p["id"] for p in campaign["prizes"]]  # type: ignore[index]
+    n = 100_000
+    results = await _draw_many(services, merchant_id, str(campaign["id"]), n)
+    assert all(r[0] == "ok" for r in results)
+    counts = dict.fromkeys(ids, 0)
+    for r in results:
+        body = json.loads(str(r[1]))
+        counts[body["segment_id"]] += 1
+    observed = [counts[i] for i in ids]
+    expected = [n * w / sum(weights) for w in weights]
+    chi2 = scipy_stats.chisquare(observed, expected)
+    assert chi2.pvalue > 0.001, (observed, expected, chi2)
+    # The published probabilities are the same weights.
+    assert [p["probability"] for p in campaign["prizes"]] == [  # type: ignore[index]
+        round(w / sum(weights), 6) for w in weights]
+
+
+async def test_a_prize_that_runs_out_does_not_raise_the_others_odds(
+        factory: Factory, services: Services) -> None:
+    merchant_id, campaign = await _primed(factory, services, [
+        {"name": "大奖", "kind": "points", "points": 100, "quantity": 100, "weight": 1},
+        {"name": "小奖", "kind": "points", "points": 1, "quantity": None, "weight": 1},
+        {"name": "谢谢参与", "kind": "nothing", "weight": 2}])
+    big, small, _ = (p["id"] for p in campaign["prizes"])  # type: ignore[attr-defined]
+    n = 20_000
+    results = await _draw_many(services, merchant_id, str(campaign["id"]), n)
+    outcomes = [(r[2], r[3]) for r in results]
+    assert sum(1 for o in outcomes if o == ("win", big)) == 100
+    # After the big prize ran out, the small one still wins with its published 1/4.
+    first_out = max(i for i, o in enumerate(outcomes) if o == ("win", big))
+    after = outcomes[first_out + 1:]
+    assert len(after) > 5000
+    small_after = sum(1 for o in after if o == ("win", small))
+    test = scipy_stats.binomtest(small_after, len(after), 0.25)
+    assert test.pvalue > 0.001, (small_after, len(after))
+    assert sum(1 for o in after if o[0] == "lose") == len(after) - small_after
