@@ -20,7 +20,7 @@ from engagement.logging import RequestLogMiddleware
 from engagement.members.routes import routes as member_routes
 from engagement.state import Services
 from engagement.web import STATIC_DIR, CachedStatic, make_templates, static_url
-from games import tasks as game_tasks
+from games import service as game_service
 from games.routes import routes as game_routes
 
 
@@ -41,7 +41,7 @@ def all_routes() -> list[BaseRoute]:
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Starlette:
     settings = settings or get_settings()
     clock = clock or Clock()
-    game_tasks.register_hooks()
+    game_service.register_hooks()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

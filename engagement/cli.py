@@ -150,11 +150,12 @@ def cmd_merchant_create(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from engagement.demo import seed_demo
     from engagement.migrate import apply_migrations
+    from games import demo as games_demo
 
     with servers(get_settings()) as settings:
         assert settings.database_url
         apply_migrations(settings.database_url)
-        print(asyncio.run(seed_demo(settings)))
+        print(asyncio.run(seed_demo(settings, [games_demo.seed])))
     return 0
 
 

@@ -1,29 +1,50 @@
 """``engagement demo``: a demo merchant with members, so a newcomer sees the product at once.
-Each domain adds what it brings (campaigns, share links, ...) here."""
+
+The core seeds the merchant and its members; each domain adds what it brings (campaigns,
+share links, ...) as a step that the CLI, a composition root, passes in. Running it again
+reuses what exists and prints fresh links."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from engagement.clock import Clock
-from engagement.config import Settings
+from engagement.config import Settings, resolve_secret_key
 from engagement.db import create_pool, transaction
+from engagement.jobs import connect_queue
 from engagement.members import service as members
-from engagement.members.schemas import MemberCreate
+from engagement.members.schemas import MemberCreate, MemberOut
 from engagement.merchants import queries as merchant_queries
-from engagement.merchants.schemas import MerchantCreate
+from engagement.merchants.schemas import Merchant, MerchantCreate
 from engagement.merchants.service import create_merchant, issue_api_key
+from engagement.state import Services
 
 DEMO_SLUG = "demo"
 DEMO_MEMBERS = [("demo-alice", "13800000001", "小红"), ("demo-bob", "13800000002", "小明"),
                 ("demo-carol", "13800000003", "阿伟")]
 
 
-async def seed_demo(settings: Settings) -> str:
-    assert settings.database_url
-    pool = await create_pool(settings.database_url, min_size=1, max_size=2)
-    now = Clock().now()
-    lines: list[str] = []
+@dataclass
+class DemoContext:
+    services: Services
+    merchant: Merchant
+    api_key: str
+    members: list[MemberOut]
+    lines: list[str] = field(default_factory=list)
+
+
+DemoStep = Callable[[DemoContext], Awaitable[None]]
+
+
+async def seed_demo(settings: Settings, steps: Sequence[DemoStep] = ()) -> str:
+    assert settings.database_url and settings.redis_url
+    pool = await create_pool(settings.database_url, min_size=1, max_size=4)
+    redis = await connect_queue(settings.redis_url)
+    services = Services(settings=settings, pool=pool, redis=redis, clock=Clock(),
+                        secret_key=resolve_secret_key(settings))
+    now = services.clock.now()
     try:
         async with transaction(pool) as conn:
             merchant = await merchant_queries.merchant_by_slug(conn, DEMO_SLUG)
@@ -32,21 +53,27 @@ async def seed_demo(settings: Settings) -> str:
                     conn, MerchantCreate(name="演示咖啡馆 Demo Café", slug=DEMO_SLUG))
             else:
                 key = await issue_api_key(conn, merchant.id)
-            lines += [f"Demo merchant: {merchant.name} ({merchant.id})",
-                      f"API key (shown once): {key}", "",
-                      "Members (open an entry link on a phone to sign in):"]
-            for external_id, phone, name in DEMO_MEMBERS:
-                member, _ = await members.create_or_get_member(
+            seeded = [
+                (await members.create_or_get_member(
                     conn, merchant.id,
-                    MemberCreate(external_id=external_id, phone=phone, name=name))
+                    MemberCreate(external_id=external_id, phone=phone, name=name)))[0]
+                for external_id, phone, name in DEMO_MEMBERS]
+            ctx = DemoContext(services, merchant, key, seeded)
+            ctx.lines += [f"Demo merchant: {merchant.name} ({merchant.id})",
+                          f"API key (shown once): {key}", "",
+                          "Members (open an entry link on a phone to sign in):"]
+            for member in seeded:
                 token = await members.issue_token(
                     conn, merchant_id=merchant.id, member_id=member.id, now=now,
                     ttl=timedelta(hours=settings.member_token_ttl_hours),
                     public_url=settings.public_url)
-                lines.append(f"  {name:4} {member.id}  {token.entry_url}")
+                ctx.lines.append(f"  {member.name or '':4} {member.id}  {token.entry_url}")
+        for step in steps:
+            await step(ctx)
     finally:
+        await redis.aclose()
         await pool.close()
     base = settings.public_url.rstrip("/")
-    lines += ["", f"API docs: {base}/docs",
-              f"Try: curl -H 'Authorization: Bearer {key}' {base}/api/v1/members/<id>"]
-    return "\n".join(lines)
+    ctx.lines += ["", f"API docs: {base}/docs",
+                  f"Try: curl -H 'Authorization: Bearer {key}' {base}/api/v1/members/<id>"]
+    return "\n".join(ctx.lines)

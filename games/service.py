@@ -6,9 +6,11 @@ of coupons; ending releases what was not won, once no draw can still be on its w
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import asyncpg
 
+from engagement import hooks
 from engagement.constants import RELEASE_AFTER_END_SECONDS
 from engagement.coupons import queries as coupon_queries
 from engagement.coupons import service as coupons
@@ -215,3 +217,13 @@ async def stats(svc: Services, merchant_id: str, campaign_id: str, time_zone: st
         coupons_redeemed=sum(p["redeemed"] for p in prizes),
         unsettled=await queries.unsettled_count(svc.pool, campaign_id),
     )
+
+
+async def on_coupon_redeemed(conn: asyncpg.Connection, coupon: dict[str, Any]) -> None:
+    """Campaign counters follow redemptions of the coupons a campaign gave out."""
+    if coupon.get("prize_id"):
+        await queries.add_redeemed(conn, coupon["prize_id"])
+
+
+def register_hooks() -> None:
+    hooks.listen(hooks.COUPON_REDEEMED, on_coupon_redeemed)

@@ -8,7 +8,6 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from engagement import hooks
 from engagement.constants import RELEASE_AFTER_END_SECONDS, SETTLE_STALE_SECONDS
 from engagement.db import transaction
 from engagement.jobs import Job, enqueue
@@ -66,13 +65,3 @@ async def sweep(ctx: dict[str, Any]) -> dict[str, int]:
             svc.pool, now - timedelta(seconds=RELEASE_AFTER_END_SECONDS)):
         released += await release_reservations(ctx, campaign_id)
     return {"resettled": len(stale), "ended": ended, "released": released}
-
-
-async def on_coupon_redeemed(conn: Any, coupon: dict[str, Any]) -> None:
-    """Campaign counters follow redemptions of the coupons a campaign gave out."""
-    if coupon.get("prize_id"):
-        await queries.add_redeemed(conn, coupon["prize_id"])
-
-
-def register_hooks() -> None:
-    hooks.listen(hooks.COUPON_REDEEMED, on_coupon_redeemed)

@@ -19,6 +19,7 @@ from engagement.coupons import tasks as coupon_tasks
 from engagement.db import create_pool
 from engagement.members import tasks as member_tasks
 from engagement.state import Services
+from games import service as game_service
 from games import tasks as game_tasks
 
 FUNCTIONS = [
@@ -44,7 +45,7 @@ def make_worker(settings: Settings | None = None, *, clock: Clock | None = None,
     settings = settings or get_settings()
     assert settings.redis_url and settings.database_url
 
-    game_tasks.register_hooks()
+    game_service.register_hooks()
 
     async def on_startup(ctx: dict[str, Any]) -> None:
         assert settings.database_url

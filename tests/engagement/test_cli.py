@@ -39,6 +39,19 @@ async def test_demo_seeds_members_with_working_entry_links(
         settings: Settings, client: httpx.AsyncClient) -> None:
     out = run_cli(settings, "demo")
     assert out.returncode == 0, out.stderr
-    entry = next(line.split()[-1] for line in out.stdout.splitlines() if "/m/enter?token=" in line)
+    lines = out.stdout.splitlines()
+    entry = next(line.split()[-1] for line in lines if "/m/enter?token=" in line)
     landed = await client.get(entry.replace("http://testserver", ""), follow_redirects=True)
     assert landed.status_code == 200 and "演示咖啡馆" in landed.text
+    key = next(line.split()[-1] for line in lines if line.startswith("API key"))
+    plays = [line.split()[-1] for line in lines if "/play/cmp_" in line]
+    assert len(plays) == 3
+    for play in plays:
+        got = await client.get(f"/api/v1/campaigns/{play.rsplit('/', 1)[-1]}",
+                               headers={"Authorization": f"Bearer {key}"})
+        assert got.json()["status"] == "active"
+    games = {line.split()[0] for line in lines if "/play/cmp_" in line}
+    assert games == {"wheel", "scratch", "egg"}
+    again = run_cli(settings, "demo")  # reuses what exists
+    assert again.returncode == 0, again.stderr
+    assert [line.split()[-1] for line in again.stdout.splitlines() if "/play/" in line] == plays

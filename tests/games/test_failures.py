@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 from engagement.clock import FrozenClock
 from engagement.config import Settings
@@ -26,13 +25,14 @@ def _start_worker(settings: Settings) -> subprocess.Popen[bytes]:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-async def _wait_for(predicate, timeout: float) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await predicate():
-            return True
-        await asyncio.sleep(0.01)
-    return False
+async def _wait_for(predicate, seconds: float) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        async with asyncio.timeout(seconds):
+            while not await predicate():  # noqa: ASYNC110 (polls another process)
+                await asyncio.sleep(0.01)
+    except TimeoutError:
+        return False
+    return True
 
 
 async def test_worker_killed_mid_settlement_every_win_gets_one_coupon(
