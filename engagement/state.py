@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import asyncpg
 from arq.connections import ArqRedis
+from cachetools import TTLCache
 
 from engagement.clock import Clock
 from engagement.config import Settings
+from engagement.constants import MEMBER_TOKEN_CACHE_SECONDS
 from engagement.jobs import Unit, unit_of_work
 
 
@@ -21,6 +24,11 @@ class Services:
     redis: ArqRedis
     clock: Clock
     secret_key: str
+    # Member-token lookups, so a member's burst of draws costs one PostgreSQL read.
+    principals: TTLCache[bytes, Any] = field(
+        default_factory=lambda: TTLCache(maxsize=50_000, ttl=MEMBER_TOKEN_CACHE_SECONDS))
+    # Per-process helpers a domain keeps beside the pool (e.g. the draw writer), by name.
+    local: dict[str, Any] = field(default_factory=dict)
 
     @asynccontextmanager
     async def unit(self) -> AsyncIterator[Unit]:

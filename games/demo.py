@@ -54,4 +54,4 @@ async def seed(ctx: DemoContext) -> None:
         for campaign_id in to_publish:
             await service.transition(unit, svc, merchant.id, campaign_id, "publish")
     for campaign_id in to_publish:
-        await service.after_change(svc, campaign_id)
+        await service.after_change(svc, campaign_id, merchant.time_zone)

@@ -11,11 +11,9 @@ import json
 import logging
 import secrets
 import time
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
-
-import asyncpg
 
 from engagement.constants import IDEMPOTENCY_WAIT_SECONDS
 from engagement.db import transaction
@@ -26,6 +24,7 @@ from engagement.members.schemas import MemberPrincipal
 from engagement.points.service import Entry, post_entries
 from engagement.state import Services
 from games import hot_state, queries
+from games.draw_writer import DrawRow, writer_for
 from games.engine import draw_keys, scripts_for
 from games.errors import CampaignNotActive, DrawInProgress, DrawLimitReached
 
@@ -33,14 +32,9 @@ log = logging.getLogger(__name__)
 _RANDOM_BITS = 52  # exact in a Lua double; modulo bias against any weight sum is < 2**-22
 
 
-@dataclass(frozen=True)
-class DrawResult:
-    body: str
-    replayed: bool
-
-
 async def draw(svc: Services, principal: MemberPrincipal, campaign_id: str,
-               idempotency_key: str | None, request_hash: str) -> DrawResult:
+               idempotency_key: str | None, request_hash: str) -> str:
+    """Draw once; returns the response body (JSON), the same bytes for every replay."""
     now = svc.clock.now()
     day = now.astimezone(ZoneInfo(principal.merchant.time_zone)).date()
     keys = draw_keys(campaign_id, principal.member_id, day, idempotency_key)
@@ -60,7 +54,7 @@ async def draw(svc: Services, principal: MemberPrincipal, campaign_id: str,
         if verdict == "replay":
             replayed = await _replay(svc, keys[5], result[1], request_hash)
             if replayed is not None:
-                return DrawResult(replayed, True)
+                return replayed
             continue  # the first request failed and was undone: draw afresh
         break
     else:
@@ -75,62 +69,57 @@ async def draw(svc: Services, principal: MemberPrincipal, campaign_id: str,
         raise RateLimited(retry_after=max(1, int(result[1])))
     _, body, outcome, prize_id, seq, total, entry_cost = result
     first_draw, cost = int(total) == 1, int(entry_cost)
+    row = DrawRow(id=draw_id, merchant_id=principal.merchant.id, campaign_id=campaign_id,
+                  member_id=principal.member_id, prize_id=prize_id or None,
+                  win_seq=int(seq) if outcome == "win" else None, local_day=day,
+                  points_spent=cost, idempotency_key=idempotency_key, response=body,
+                  created_at=now)
     try:
-        body = await asyncio.shield(_persist(
-            svc, principal, campaign_id, draw_id, day, body, outcome, prize_id or None,
-            int(seq) or None, cost, idempotency_key))
-    except BaseException:
-        await asyncio.shield(scripts.run_undo(
-            keys, prize_id=prize_id, first_draw=first_draw,
-            idempotent=idempotency_key is not None))
+        # Shielded: a client that hangs up mid-write must not leave a half-made draw.
+        body, won = await asyncio.shield(_persist(svc, principal, row))
+    except Exception:
+        await scripts.run_undo(keys, prize_id=prize_id, first_draw=first_draw,
+                               idempotent=idempotency_key is not None)
         raise
     if idempotency_key is not None:
         await svc.redis.set(keys[5], f"D|{request_hash}|{body}", xx=True, keepttl=True)
-    if outcome == "win" and json.loads(body)["outcome"] == "win":
+    if won:
         await _enqueue_settlement(svc, campaign_id)
-    return DrawResult(body, False)
-
-
-async def _persist(svc: Services, principal: MemberPrincipal, campaign_id: str, draw_id: str,
-                   day: date, body: str, outcome: str, prize_id: str | None,
-                   seq: int | None, cost: int, idempotency_key: str | None) -> str:
-    """Write the draw (and its entry cost) in one transaction. A win PostgreSQL refuses
-    (its sequence is past the prize's quantity, or taken: Redis lost state) becomes a lose."""
-    parsed = json.loads(body)
-    async with transaction(svc.pool) as conn:
-        if cost:
-            await post_entries(conn, [Entry(principal.merchant.id, principal.member_id, -cost,
-                                            "draw_entry", f"draw_entry:{draw_id}")],
-                               svc.clock.now())
-        inserted = False
-        if outcome == "win":
-            try:
-                async with conn.transaction():
-                    inserted = await _insert(conn, principal, campaign_id, draw_id, day, body,
-                                             parsed, prize_id, seq, cost, idempotency_key)
-            except asyncpg.UniqueViolationError as exc:
-                if exc.constraint_name != "draws_prize_win_seq_key":
-                    raise
-            if not inserted:
-                log.warning("win %s refused by PostgreSQL; recorded as a lose", draw_id)
-                parsed.update(outcome="lose", prize=None)
-                body = json.dumps(parsed, ensure_ascii=False, separators=(",", ":"))
-        if not inserted:
-            await _insert(conn, principal, campaign_id, draw_id, day, body, parsed, None, None,
-                          cost, idempotency_key)
     return body
 
 
-async def _insert(conn: asyncpg.Connection, principal: MemberPrincipal, campaign_id: str,
-                  draw_id: str, day: date, body: str, parsed: dict[str, object],
-                  prize_id: str | None, seq: int | None, cost: int,
-                  idempotency_key: str | None) -> bool:
-    return await queries.insert_draw(
-        conn, id=draw_id, merchant_id=principal.merchant.id, campaign_id=campaign_id,
-        member_id=principal.member_id, prize_id=prize_id,
-        outcome="win" if seq is not None else "lose", win_seq=seq, local_day=day,
-        points_spent=cost, idempotency_key=idempotency_key, response=body,
-        created_at=datetime.fromisoformat(str(parsed["created_at"])))
+async def _persist(svc: Services, principal: MemberPrincipal, row: DrawRow
+                   ) -> tuple[str, bool]:
+    """Make the draw durable before anyone sees it; returns the body and whether it won.
+    A win PostgreSQL refuses (its sequence is past the prize's quantity, or taken: Redis
+    had lost state) is recorded, and answered, as a lose."""
+    if row.points_spent:
+        # The entry cost and the draw commit together, or not at all.
+        async with transaction(svc.pool) as conn:
+            await post_entries(conn, [Entry(row.merchant_id, row.member_id, -row.points_spent,
+                                            "draw_entry", f"draw_entry:{row.id}")],
+                               svc.clock.now())
+            if row.id in await queries.insert_draws(conn, [row.values()]):
+                return row.response, row.win_seq is not None
+            lose = _as_lose(row)
+            await queries.insert_draws(conn, [lose.values()])
+            return lose.response, False
+    writer = writer_for(svc)
+    if await writer.write(row):
+        return row.response, row.win_seq is not None
+    lose = _as_lose(row)
+    if not await writer.write(lose):
+        raise RuntimeError(f"draw {row.id} could not be recorded")
+    return lose.response, False
+
+
+def _as_lose(row: DrawRow) -> DrawRow:
+    log.warning("win %s refused by PostgreSQL; recorded as a lose", row.id)
+    parsed = json.loads(row.response)
+    # The game lands on no prize segment (the page picks a "nothing" one).
+    parsed.update(outcome="lose", prize=None, segment_id=None)
+    body = json.dumps(parsed, ensure_ascii=False, separators=(",", ":"))
+    return replace(row, prize_id=None, win_seq=None, response=body)
 
 
 async def _replay(svc: Services, key: str, value: str, request_hash: str) -> str | None:

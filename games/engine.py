@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import weakref
 from dataclasses import dataclass
@@ -10,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError
 
 from engagement.constants import (
     CAMPAIGN_TAG,
@@ -64,11 +67,12 @@ class Scripts:
         self.undo = redis.register_script((_HERE / "undo.lua").read_text())
         self.prime = redis.register_script((_HERE / "prime.lua").read_text())
         self.patch = redis.register_script((_HERE / "patch.lua").read_text())
+        self._batch = _ScriptBatch(redis, self.draw)
 
     async def run_draw(self, keys: list[str], *, now_ms: int, rand: int, draw_id: str,
                        created_at: str, idempotent: bool, request_hash: str, campaign_id: str,
                        merchant_id: str) -> list[Any]:
-        result: list[Any] = await self.draw(keys=keys, args=[
+        result = await self._batch.call(keys, [
             now_ms, rand, draw_id, created_at, "1" if idempotent else "0", request_hash,
             campaign_id, merchant_id, DRAW_DAY_COUNTER_TTL_SECONDS, IDEMPOTENCY_TTL_SECONDS])
         return [x.decode() if isinstance(x, bytes) else x for x in result]
@@ -91,6 +95,65 @@ class Scripts:
         done = await self.patch(keys=[c.meta, c.qty],
                                 args=[json.dumps(meta), json.dumps(_strs(qty))])
         return bool(done)
+
+
+class _ScriptBatch:
+    """Concurrent draws share one pipeline: one connection checkout, one write and one read
+    for all the script calls that arrived while the previous pipeline was out. Each call is
+    still its own atomic script; only the round trip is shared."""
+
+    MAX = 256
+
+    def __init__(self, redis: Redis, script: AsyncScript) -> None:
+        self.redis = redis
+        self.script = script
+        self.pending: list[tuple[list[str], list[Any], asyncio.Future[Any]]] = []
+        self.flushing = False
+
+    async def call(self, keys: list[str], args: list[Any]) -> Any:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.pending.append((keys, args, future))
+        if not self.flushing:
+            self.flushing = True
+            asyncio.get_running_loop().create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        try:
+            while self.pending:
+                batch, self.pending = self.pending[:self.MAX], self.pending[self.MAX:]
+                try:
+                    results = await self._evalsha(batch)
+                    if any(isinstance(r, NoScriptError) for r in results):
+                        # Redis restarted or was flushed of scripts: load it, then again.
+                        await self.redis.script_load(self.script.script)
+                        results = await self._evalsha(batch)
+                except BaseException as exc:
+                    for _, _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    if not isinstance(exc, Exception):
+                        raise
+                    continue
+                for (_, _, future), result in zip(batch, results, strict=True):
+                    if future.done():
+                        continue
+                    if isinstance(result, Exception):
+                        future.set_exception(result)
+                    else:
+                        future.set_result(result)
+        finally:
+            self.flushing = False
+
+    async def _evalsha(self, batch: list[tuple[list[str], list[Any], asyncio.Future[Any]]]
+                       ) -> list[Any]:
+        # EVALSHA straight away: redis-py's pipelined Script objects would first ask
+        # SCRIPT EXISTS on every execute, a second round trip per batch.
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for keys, args, _ in batch:
+                pipe.evalsha(self.script.sha, len(keys), *keys, *args)
+            results: list[Any] = await pipe.execute(raise_on_error=False)
+        return results
 
 
 def _strs(values: dict[str, int]) -> dict[str, str]:

@@ -50,13 +50,14 @@ def quantities(prizes: list[asyncpg.Record]) -> dict[str, int]:
 
 
 async def patch(pool: asyncpg.Pool | asyncpg.Connection, scripts: Scripts, settings: Settings,
-                campaign_id: str) -> None:
-    """Push a committed change (status, window, names, quantities) into primed state."""
+                campaign_id: str) -> bool:
+    """Push a committed change (status, window, names, quantities) into primed state;
+    False when there was no primed state to change."""
     campaign = await queries.campaign_by_id(pool, campaign_id)
     assert campaign is not None
     prizes = await queries.prizes(pool, campaign_id)
-    await scripts.run_patch(campaign_id, meta=build_meta(campaign, prizes, settings),
-                            qty=quantities(prizes))
+    return await scripts.run_patch(campaign_id, meta=build_meta(campaign, prizes, settings),
+                                   qty=quantities(prizes))
 
 
 async def prime(pool: asyncpg.Pool, redis: Redis, scripts: Scripts, settings: Settings,
@@ -74,8 +75,11 @@ async def prime(pool: asyncpg.Pool, redis: Redis, scripts: Scripts, settings: Se
             await asyncio.sleep(0.02)
         return
     try:
+        if await redis.exists(keys.meta):  # primed by someone else meanwhile
+            return
         campaign = await queries.campaign_by_id(pool, campaign_id)
-        assert campaign is not None
+        if campaign is None or campaign["status"] == "draft":  # drafts cannot be drawn
+            return
         prizes = await queries.prizes(pool, campaign_id)
         wins = await queries.win_counts(pool, campaign_id)
         totals = await queries.draw_totals(pool, campaign_id)

@@ -47,7 +47,7 @@ async def update_campaign(request: Request) -> Response:
     campaign_id = request.path_params["campaign_id"]
     async with svc.unit() as unit:
         await service.update(unit, svc, merchant.id, campaign_id, data)
-    await service.after_change(svc, campaign_id)
+    await service.after_change(svc, campaign_id, merchant.time_zone)
     return json_response(await service.campaign_out(svc, merchant.id, campaign_id))
 
 
@@ -58,7 +58,7 @@ def _transition(action: str) -> Handler:
         campaign_id = request.path_params["campaign_id"]
         async with svc.unit() as unit:
             await service.transition(unit, svc, merchant.id, campaign_id, action)
-        await service.after_change(svc, campaign_id)
+        await service.after_change(svc, campaign_id, merchant.time_zone)
         return json_response(await service.campaign_out(svc, merchant.id, campaign_id))
 
     handler.__name__ = f"{action}_campaign"
@@ -75,17 +75,17 @@ async def campaign_stats(request: Request) -> Response:
 async def create_draw(request: Request) -> Response:
     principal = await require_member(request)
     raw = await request.body()
-    body = await read_json(request)
-    if not isinstance(body, dict):
+    payload = await read_json(request)
+    if not isinstance(payload, dict):
         raise InvalidInput("The body must be a JSON object.", fields=[{"field": "body"}])
     key = request.headers.get("idempotency-key")
     if key is not None and not (0 < len(key) <= 255 and key.isprintable()):
         raise InvalidInput("Idempotency-Key must be 1-255 printable characters.",
                            fields=[{"field": "Idempotency-Key"}])
-    request_hash = hashlib.sha256(raw or b"{}").hexdigest()[:16] if body else "empty"
-    result = await draws.draw(services(request), principal, request.path_params["campaign_id"],
-                              key, request_hash)
-    return Response(result.body, status_code=201, media_type="application/json")
+    request_hash = hashlib.sha256(raw).hexdigest()[:16] if payload else "empty"
+    body = await draws.draw(services(request), principal, request.path_params["campaign_id"],
+                            key, request_hash)
+    return Response(body, status_code=201, media_type="application/json")
 
 
 async def my_draws(request: Request) -> Response:

@@ -149,9 +149,13 @@ def defer_release(unit: Unit, campaign_id: str, now: datetime) -> None:
                defer_until=now + timedelta(seconds=RELEASE_AFTER_END_SECONDS))
 
 
-async def after_change(svc: Services, campaign_id: str) -> None:
-    """Once committed: bring primed hot state up to date (unprimed state primes itself)."""
-    await hot_state.patch(svc.pool, scripts_for(svc.redis), svc.settings, campaign_id)
+async def after_change(svc: Services, campaign_id: str, time_zone: str) -> None:
+    """Once committed: bring hot state up to date, priming it if there is none (a freshly
+    published campaign), so the first draws do not all find it missing at once."""
+    scripts = scripts_for(svc.redis)
+    if not await hot_state.patch(svc.pool, scripts, svc.settings, campaign_id):
+        await hot_state.prime(svc.pool, svc.redis, scripts, svc.settings, campaign_id,
+                              time_zone, svc.clock.now())
 
 
 async def update(unit: Unit, svc: Services, merchant_id: str, campaign_id: str,

@@ -58,7 +58,7 @@ async def sweep(ctx: dict[str, Any]) -> dict[str, int]:
                 continue
             await queries.set_status(unit.conn, row["id"], "ended", now)
             service.defer_release(unit, row["id"], now)
-        await service.after_change(svc, row["id"])
+        await service.after_change(svc, row["id"], row["time_zone"])
         ended += 1
     released = 0
     for campaign_id in await queries.ended_unreleased(

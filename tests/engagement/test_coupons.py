@@ -9,7 +9,7 @@ from engagement.config import Settings
 from engagement.coupons import tasks
 from engagement.state import Services
 from tests.factories import Factory, MemberHandle, MerchantHandle
-from tests.games.helpers import drain
+from tests.worker import drain
 
 
 async def _won_coupon(factory: Factory, settings: Settings, clock: FrozenClock,

@@ -9,7 +9,7 @@ from engagement.config import Settings
 from engagement.state import Services
 from games import tasks
 from tests.factories import Factory
-from tests.games.helpers import drain
+from tests.worker import drain
 
 
 def _coupon(tpl: dict[str, object], quantity: int | None = 10, weight: int = 1,

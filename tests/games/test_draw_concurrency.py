@@ -11,7 +11,7 @@ from engagement.clock import FrozenClock
 from engagement.config import Settings
 from engagement.state import Services
 from tests.factories import Factory
-from tests.games.helpers import drain
+from tests.worker import drain
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -174,6 +174,7 @@ async def test_prime_after_redis_loss_keeps_limits(factory: Factory, services: S
     member = await factory.member(shop)
     assert (await factory.draw(member, campaign["id"])).status_code == 201
     await services.redis.flushdb()
+    await services.redis.script_flush()  # a restarted Redis has lost its scripts too
     assert (await factory.draw(member, campaign["id"])).status_code == 201
     assert (await factory.draw(member, campaign["id"])).status_code == 409
     stats = (await factory.client.get(f"/api/v1/campaigns/{campaign['id']}/stats",

@@ -3,7 +3,7 @@ from __future__ import annotations
 from engagement.clock import FrozenClock
 from engagement.config import Settings
 from tests.factories import Factory
-from tests.games.helpers import drain
+from tests.worker import drain
 
 
 async def test_draw_win_settles_into_a_coupon(factory: Factory, settings: Settings,
@@ -25,3 +25,27 @@ async def test_draw_win_settles_into_a_coupon(factory: Factory, settings: Settin
                                       headers=shop.headers)).json()
     assert stats == {"draws": 1, "players": 1, "wins": {campaign["prizes"][0]["id"]: 1},
                      "coupons_issued": 1, "coupons_redeemed": 0, "unsettled": 0}
+
+
+async def test_points_prize_is_credited_once(factory: Factory, settings: Settings,
+                                             clock: FrozenClock) -> None:
+    from games import tasks
+
+    shop = await factory.merchant()
+    campaign = await factory.campaign(shop, [
+        {"name": "88积分", "kind": "points", "points": 88, "quantity": 10, "weight": 1}])
+    member = await factory.member(shop)
+    r = await factory.draw(member, campaign["id"])
+    assert r.json()["outcome"] == "win" and r.json()["prize"]["kind"] == "points"
+    await drain(settings, clock)
+    services = factory.services
+    # A re-run (arq delivers at least once) changes nothing.
+    assert await tasks.settle_draws({"services": services}, campaign["id"]) == 0
+    me = (await factory.client.get("/api/v1/me", headers=member.headers)).json()
+    assert me["points"] == 88
+    ledger = await services.pool.fetch(
+        "SELECT delta, reason FROM points_ledger WHERE member_id = $1", member.id)
+    assert [(r["delta"], r["reason"]) for r in ledger] == [(88, "draw_prize")]
+    stats = (await factory.client.get(f"/api/v1/campaigns/{campaign['id']}/stats",
+                                      headers=shop.headers)).json()
+    assert stats["unsettled"] == 0 and stats["coupons_issued"] == 0
