@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: install run worker demo migrate lint test bench clean
+.PHONY: install run worker demo migrate lint test bench clean messages
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,13 @@ lint: install
 
 test: lint
 	$(BIN)/pytest -q
+
+# After changing texts in templates or code: refresh the English catalog, then translate
+# the new empty entries in engagement/locale/en/LC_MESSAGES/messages.po.
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -o $(VENV)/messages.pot .
+	$(BIN)/pybabel update -i $(VENV)/messages.pot -d engagement/locale -l en --no-fuzzy-matching \
+		--ignore-obsolete --width 100
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -1,6 +1,8 @@
 """Who is calling: a merchant (API key) or a member (member token, header or cookie).
 
 Both arrive as ``Authorization: Bearer ...``; the prefix says which kind it claims to be.
+Member pages send the member token as a cookie instead; a state change made with the cookie
+must also carry the page's anti-CSRF token (``engagement.csrf``).
 A member token on a merchant endpoint is 403, a merchant key on a member endpoint too;
 anything missing or unknown is 401.
 """
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
+from engagement import csrf
 from engagement.constants import MEMBER_COOKIE
 from engagement.errors import Forbidden, Unauthorized
 from engagement.members import queries as member_queries
@@ -17,6 +20,8 @@ from engagement.merchants import queries as merchant_queries
 from engagement.merchants.schemas import Merchant
 from engagement.security import API_KEY_PREFIX, MEMBER_TOKEN_PREFIX, digest
 from engagement.state import Services
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def services(request: Request) -> Services:
@@ -58,18 +63,30 @@ async def member_from_secret(request: Request, secret: str) -> MemberPrincipal |
     if not secret.startswith(MEMBER_TOKEN_PREFIX):
         return None
     svc = services(request)
-    row = await member_queries.principal_by_token_hash(svc.pool, digest(secret), svc.clock.now())
+    key, now = digest(secret), svc.clock.now()
+    cached = svc.principals.get(key)
+    if cached is not None:
+        principal, expires_at = cached
+        return principal if expires_at > now else None
+    row = await member_queries.principal_by_token_hash(svc.pool, key, now)
     if row is None:
         return None
     merchant = Merchant(
         id=row["id"], slug=row["slug"], name=row["name"], currency=row["currency"],
         time_zone=row["time_zone"], settings=row["settings"], created_at=row["created_at"],
     )
-    return MemberPrincipal(member_id=row["member_id"], merchant=merchant)
+    principal = MemberPrincipal(member_id=row["member_id"], merchant=merchant)
+    svc.principals[key] = (principal, row["expires_at"])
+    return principal
 
 
 async def require_member(request: Request) -> MemberPrincipal:
-    secret = bearer(request) or request.cookies.get(MEMBER_COOKIE)
+    secret = bearer(request)
+    if secret is None:
+        secret = request.cookies.get(MEMBER_COOKIE)
+        if secret is not None and request.method not in SAFE_METHODS:
+            # A cookie rides along on requests the member did not mean to make.
+            csrf.verify(request, request.headers.get(csrf.HEADER))
     if secret is None:
         raise Unauthorized()
     if secret.startswith(API_KEY_PREFIX):

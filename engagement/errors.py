@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import asyncpg
@@ -10,6 +11,8 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+
+from engagement.i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +96,48 @@ def error_response(exc: AppError) -> JSONResponse:
     return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers())
 
 
+def wants_page(request: Request) -> bool:
+    """A browser opening a page gets a friendly page; API clients always get JSON."""
+    path = request.url.path
+    if path.startswith(("/api/", "/static/")) or path in ("/openapi.json", "/healthz", "/readyz"):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+# What a member reads when a page fails, by status (translated when rendered).
+_PAGE_TEXTS = {
+    401: (N_("请先登录"), N_("请通过商家发给你的链接进入。")),
+    403: (N_("无法完成操作"), N_("页面已过期，请刷新后重试。")),
+    404: (N_("页面不存在"), N_("这个链接可能已失效，或活动已下线。")),
+    409: (N_("暂时无法完成"), N_("请稍后再试。")),
+    429: (N_("操作太频繁"), N_("请稍等一会儿再试。")),
+    500: (N_("服务开小差了"), N_("我们已经记录了这个问题，请稍后再试。")),
+}
+
+
+def error_page(request: Request, status: int,
+               headers: Mapping[str, str] | None = None) -> Response:
+    from engagement.web import render  # the page layer sits above this module
+
+    title, message = _PAGE_TEXTS.get(status, _PAGE_TEXTS[409 if status < 500 else 500])
+    # The merchant console has its own look; its page picks texts for merchants by status.
+    template = "console/message.html" if request.url.path.startswith("/console") \
+        else "message.html"
+    try:
+        response = render(request, template, {"title": title, "message": message,
+                                              "status": status}, status=status)
+    except Exception:  # a page about an error must not fail in turn
+        log.exception("could not render the error page")
+        return Response("Error", status_code=status, media_type="text/plain")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
 async def _app_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
+    if wants_page(request):
+        return error_page(request, exc.status, exc.headers())
     return error_response(exc)
 
 
@@ -115,6 +158,8 @@ async def _integrity_error(request: Request, exc: Exception) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if wants_page(request):
+        return error_page(request, exc.status_code, exc.headers)
     codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
     code = codes.get(exc.status_code, "http_error")
     body = {"error": {"code": code, "message": str(exc.detail), "details": {}}}
@@ -123,6 +168,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error", exc_info=exc)
+    if wants_page(request):
+        return error_page(request, 500)
     body = {"error": {"code": "internal_error", "message": "Internal server error.", "details": {}}}
     return JSONResponse(body, status_code=500)
 

@@ -58,6 +58,20 @@ async def parse_body(request: Request, model: type[M]) -> M:
         raise validation_error(exc) from exc
 
 
+async def read_form(request: Request, max_bytes: int = 16_384) -> dict[str, str]:
+    """A browser form (urlencoded; pages post nothing else), first value of each field."""
+    from urllib.parse import parse_qs
+
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith("application/x-www-form-urlencoded"):
+        raise InvalidInput("Expected a form.", fields=[{"field": "body"}])
+    raw = await request.body()
+    if len(raw) > max_bytes:
+        raise InvalidInput("The form is too large.", fields=[{"field": "body"}])
+    parsed = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
+    return {name: values[0] for name, values in parsed.items()}
+
+
 def parse_query(request: Request, model: type[M]) -> M:
     try:
         return model.model_validate(dict(request.query_params))

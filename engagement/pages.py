@@ -6,11 +6,19 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from engagement import home as home_sections
 from engagement.auth import member_from_secret, optional_member, services
-from engagement.constants import MEMBER_COOKIE
+from engagement.coupons import queries as coupon_queries
+from engagement.home import HomeSection
+from engagement.i18n import N_
 from engagement.members import queries
+from engagement.members.schemas import MemberPrincipal
 from engagement.security import MEMBER_TOKEN_PREFIX
+from engagement.session import safe_next, sign_in
 from engagement.web import render
+
+# The home page lists this many coupons; older ones stay reachable over the API.
+HOME_COUPONS = 50
 
 
 async def enter(request: Request) -> Response:
@@ -21,27 +29,38 @@ async def enter(request: Request) -> Response:
         principal = await member_from_secret(request, token)
     if principal is None:
         return render(request, "message.html", {
-            "title": "链接已失效", "message": "这个登录链接无效或已过期，请向商家重新获取。"},
-            status=401)
-    next_url = request.query_params.get("next", "/m")
-    if not next_url.startswith("/") or next_url.startswith("//"):
-        next_url = "/m"
-    response = RedirectResponse(next_url, status_code=303)
-    secure = services(request).settings.public_url.startswith("https://")
-    response.set_cookie(MEMBER_COOKIE, token, httponly=True, samesite="lax", secure=secure,
-                        max_age=services(request).settings.member_token_ttl_hours * 3600)
+            "title": N_("链接已失效"),
+            "message": N_("这个登录链接无效或已过期，请向商家重新获取。")}, status=401)
+    response = RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
+    sign_in(request, response, token)
     return response
 
 
 async def home(request: Request) -> Response:
     principal = await optional_member(request)
     if principal is None:
-        return render(request, "message.html", {
-            "title": "请先登录", "message": "请通过商家发给你的链接进入会员中心。"}, status=401)
+        return _signed_out(request)
     member = await queries.member_by_id(services(request).pool, principal.merchant.id,
                                         principal.member_id)
-    return render(request, "home.html", {"merchant": principal.merchant, "member": member})
+    if member is None:
+        return _signed_out(request)
+    return render(request, "home.html", {
+        "merchant": principal.merchant, "member": member,
+        "sections": await home_sections.sections(request, principal)})
 
+
+def _signed_out(request: Request) -> Response:
+    return render(request, "message.html", {
+        "title": N_("请先登录"), "message": N_("请通过商家发给你的链接进入会员中心。")}, status=401)
+
+
+async def coupons_section(request: Request, principal: MemberPrincipal) -> HomeSection:
+    rows = await coupon_queries.coupons_of_member(services(request).pool, principal.member_id,
+                                                  None, HOME_COUPONS)
+    return HomeSection("_coupons.html", {"coupons": rows}, order=20)
+
+
+home_sections.register("coupons", coupons_section)
 
 routes = [
     Route("/m/enter", enter, methods=["GET"]),

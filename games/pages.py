@@ -1,0 +1,81 @@
+"""The game pages members play on (``play_url``), and the games' sections of the member home."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from engagement import home
+from engagement.auth import optional_member, services
+from engagement.errors import NotFound
+from engagement.home import HomeSection
+from engagement.members import queries as member_queries
+from engagement.members.schemas import MemberPrincipal
+from engagement.merchants import queries as merchant_queries
+from engagement.web import render, static_url
+from games import queries, service
+from games.play_view import Member, PlayView, join_url
+
+TEMPLATES = {"wheel": "wheel.html", "scratch": "scratch.html", "egg": "egg.html"}
+# The member home lists this many open games and recent draws.
+HOME_GAMES = 10
+HOME_DRAWS = 10
+
+
+async def play(request: Request) -> Response:
+    svc = services(request)
+    campaign_id = request.path_params["campaign_id"]
+    row = await queries.campaign_by_id(svc.pool, campaign_id)
+    # Drafts are the merchant's work in progress: they do not exist for members.
+    if row is None or row["status"] == "draft":
+        raise NotFound("No such campaign.")
+    merchant = await merchant_queries.merchant_by_id(svc.pool, row["merchant_id"])
+    assert merchant is not None
+    campaign = await service.campaign_out(svc, merchant.id, campaign_id)
+    now = svc.clock.now()
+    principal = await optional_member(request)
+    member = None
+    # A member of another merchant is a visitor here.
+    if principal is not None and principal.merchant.id == merchant.id:
+        member = await _member(request, principal, campaign_id, merchant.time_zone)
+    view = PlayView(campaign=campaign, merchant=merchant, member=member, now=now,
+                    join_url=join_url(merchant, request.url.path))
+    return render(request, TEMPLATES[campaign.game], {
+        "merchant": merchant, "campaign": campaign, "view": view,
+        "draw_url": f"/api/v1/campaigns/{campaign_id}/draws",
+        "icons": {kind: static_url(f"img/prize-{kind}.svg")
+                  for kind in ("coupon", "points", "nothing")}})
+
+
+async def _member(request: Request, principal: MemberPrincipal, campaign_id: str,
+                  time_zone: str) -> Member | None:
+    svc = services(request)
+    row = await member_queries.member_by_id(svc.pool, principal.merchant.id, principal.member_id)
+    if row is None:
+        return None
+    today = svc.clock.now().astimezone(ZoneInfo(time_zone)).date()
+    counts = await queries.member_draw_counts_for(svc.pool, campaign_id, row["id"], today)
+    return Member(id=row["id"], points=row["points"], draws_today=counts["today"],
+                  draws_total=counts["total"])
+
+
+async def open_games_section(request: Request, principal: MemberPrincipal) -> HomeSection:
+    svc = services(request)
+    rows = await queries.open_campaigns(svc.pool, principal.merchant.id, svc.clock.now(),
+                                        HOME_GAMES)
+    return HomeSection("_open_games.html", {"games": rows}, order=10)
+
+
+async def my_draws_section(request: Request, principal: MemberPrincipal) -> HomeSection:
+    rows = await queries.recent_draws_of_member(services(request).pool, principal.member_id,
+                                                HOME_DRAWS)
+    return HomeSection("_my_draws.html", {"draws": rows}, order=30)
+
+
+home.register("games.open", open_games_section)
+home.register("games.draws", my_draws_section)
+
+routes = [Route("/play/{campaign_id}", play, methods=["GET"])]

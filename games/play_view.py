@@ -1,0 +1,128 @@
+"""What a game page shows: whether the visitor may play now and why not, the draws left,
+the wheel's segments, and the configuration handed to the page's script."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from engagement.i18n import N_, gettext
+from engagement.merchants.schemas import Merchant
+from games.schemas import CampaignOut
+
+# A wheel with fewer segments than this looks empty: the prize list repeats around it.
+MIN_WHEEL_SEGMENTS = 6
+# Shown on the wheel when a campaign has no "nothing" prize: where a draw lands when the
+# prize it picked has run out (it then counts as "no prize").
+FALLBACK_SEGMENT = {"id": "", "name": N_("谢谢参与"), "kind": "nothing"}
+
+
+@dataclass(frozen=True)
+class Remaining:
+    today: int | None
+    total: int | None
+
+    @property
+    def left(self) -> int | None:
+        """Draws the member can still make now (None: no limit)."""
+        known = [n for n in (self.today, self.total) if n is not None]
+        return min(known) if known else None
+
+
+@dataclass(frozen=True)
+class Member:
+    id: str
+    points: int
+    draws_today: int
+    draws_total: int
+
+
+@dataclass
+class PlayView:
+    campaign: CampaignOut
+    merchant: Merchant
+    member: Member | None
+    now: datetime
+    join_url: str
+    remaining: Remaining = field(init=False)
+    # Why the member cannot play now (a message id, translated in the template), or None.
+    blocked: str | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        limits = self.campaign.limits
+        if self.member is None:
+            self.remaining = Remaining(limits.per_member_per_day, limits.per_member_total)
+        else:
+            self.remaining = Remaining(
+                None if limits.per_member_per_day is None
+                else max(0, limits.per_member_per_day - self.member.draws_today),
+                None if limits.per_member_total is None
+                else max(0, limits.per_member_total - self.member.draws_total))
+        self.blocked = self._blocked()
+
+    @property
+    def state(self) -> str:
+        c = self.campaign
+        if c.status == "ended" or (c.ends_at is not None and c.ends_at <= self.now):
+            return "ended"
+        if c.status == "paused":
+            return "paused"
+        if c.starts_at is not None and c.starts_at > self.now:
+            return "not_started"
+        return "open"
+
+    def _blocked(self) -> str | None:
+        state = self.state
+        if state == "ended":
+            return N_("活动已结束，感谢参与！")
+        if state == "paused":
+            return N_("活动暂停中，请稍后再来")
+        if state == "not_started":
+            return N_("活动还没开始，敬请期待")
+        if self.member is None:
+            return None
+        if self.remaining.total == 0:
+            return N_("你已用完本活动的全部抽奖次数，感谢参与！")
+        if self.remaining.today == 0:
+            return N_("今天的抽奖次数用完了，明天再来吧！")
+        cost = self.campaign.entry_cost_points
+        if cost and self.member.points < cost:
+            return N_("积分不足，参与一次需要 %(cost)s 积分")
+        return None
+
+    @property
+    def needs_join(self) -> bool:
+        return self.member is None and self.state == "open"
+
+    @property
+    def can_play(self) -> bool:
+        return self.member is not None and self.blocked is None
+
+    def segments(self) -> list[dict[str, str]]:
+        prizes = [{"id": p.id, "name": p.name, "kind": p.kind} for p in self.campaign.prizes]
+        if not any(p["kind"] == "nothing" for p in prizes):
+            shown_as = FALLBACK_SEGMENT["name"]
+            prizes.append({**FALLBACK_SEGMENT, "name": gettext(shown_as)})
+        wheel = list(prizes)
+        while len(wheel) < MIN_WHEEL_SEGMENTS:
+            wheel.extend(prizes)
+        return wheel
+
+    def script_config(self, draw_url: str, messages: dict[str, str],
+                      icons: dict[str, str]) -> dict[str, Any]:
+        """Called while the page renders (texts are translated by then)."""
+        return {
+            "campaignId": self.campaign.id, "game": self.campaign.game, "drawUrl": draw_url,
+            "canPlay": self.can_play, "remaining": {"today": self.remaining.today,
+                                                    "total": self.remaining.total},
+            "prizes": {p.id: {"name": p.name, "kind": p.kind} for p in self.campaign.prizes},
+            "segments": self.segments() if self.campaign.game == "wheel" else [],
+            "icons": icons, "couponsUrl": "/m#coupons", "joinUrl": self.join_url,
+            "messages": messages,
+        }
+
+
+def join_url(merchant: Merchant, next_path: str) -> str:
+    return f"/j/{merchant.slug}?{urlencode({'next': next_path})}"
