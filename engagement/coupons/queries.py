@@ -107,3 +107,73 @@ async def expire_due(conn: asyncpg.Connection, now: datetime, batch: int) -> int
         now, batch,
     )
     return int(status.split()[-1])
+
+
+async def insert_coupon(conn: asyncpg.Connection, *, id: str, merchant_id: str,
+                        template_id: str, member_id: str, code: str, source: str,
+                        expires_at: datetime | None, now: datetime) -> asyncpg.Record | None:
+    """One coupon outside any draw; None when the code is taken (the caller draws another)."""
+    return await conn.fetchrow(
+        """INSERT INTO coupons (id, merchant_id, template_id, member_id, code, source,
+                                valid_from, expires_at, issued_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7)
+           ON CONFLICT ON CONSTRAINT coupons_merchant_code_key DO NOTHING
+           RETURNING id, code, template_id, member_id, source, issued_at, expires_at""",
+        id, merchant_id, template_id, member_id, code, source, now, expires_at,
+    )
+
+
+async def count_member_coupons(conn: asyncpg.Connection, member_id: str,
+                               template_id: str) -> int:
+    return int(await conn.fetchval(
+        "SELECT count(*) FROM coupons WHERE member_id = $1 AND template_id = $2",
+        member_id, template_id,
+    ))
+
+
+async def coupons_by_codes(conn: asyncpg.Connection, merchant_id: str,
+                           codes: list[str]) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT c.id, c.code, c.status, c.member_id, c.template_id, c.expires_at,
+                  t.min_spend
+           FROM coupons c JOIN coupon_templates t ON t.id = c.template_id
+           WHERE c.merchant_id = $1 AND c.code = ANY($2::text[])""",
+        merchant_id, codes,
+    )
+
+
+async def templates_of_merchant(conn: asyncpg.Connection | asyncpg.Pool,
+                                merchant_id: str) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"SELECT {_TEMPLATE} FROM coupon_templates WHERE merchant_id = $1 ORDER BY id DESC",
+        merchant_id,
+    )
+
+
+async def update_template(conn: asyncpg.Connection, template_id: str, *, name: str | None,
+                          discount: dict[str, Any] | None, min_spend: int | None,
+                          valid_days: int | None, per_member_limit: int | None,
+                          clear_per_member_limit: bool) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        f"""UPDATE coupon_templates SET name = coalesce($2, name),
+                discount = coalesce($3::text::jsonb, discount),
+                min_spend = coalesce($4, min_spend), valid_days = coalesce($5, valid_days),
+                per_member_limit = CASE WHEN $7 THEN NULL
+                                        ELSE coalesce($6, per_member_limit) END
+            WHERE id = $1 RETURNING {_TEMPLATE}""",
+        template_id, name, json.dumps(discount) if discount is not None else None, min_spend,
+        valid_days, per_member_limit, clear_per_member_limit,
+    )
+    assert row is not None
+    return row
+
+
+async def add_stock(conn: asyncpg.Connection, template_id: str,
+                    delta: int) -> asyncpg.Record | None:
+    """Move a limited template's stock; the coupon_templates_available_nonnegative CHECK
+    refuses to go below what is reserved and issued. None for an unlimited template."""
+    return await conn.fetchrow(
+        f"""UPDATE coupon_templates SET stock = stock + $2
+            WHERE id = $1 AND stock IS NOT NULL RETURNING {_TEMPLATE}""",
+        template_id, delta,
+    )

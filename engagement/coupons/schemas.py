@@ -82,3 +82,23 @@ class CouponOut(BaseModel):
 class CouponPage(BaseModel):
     items: list[CouponOut]
     next_cursor: str | None
+
+
+class TemplateUpdate(BaseModel):
+    """What may change on a template. Terms a member was already promised (the discount and
+    the minimum spend) change only while no coupon of it exists or is reserved."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    discount: Discount | None = None
+    min_spend: int | None = Field(default=None, ge=0, description="cents")
+    valid_days: int | None = Field(default=None, gt=0, le=3660)
+    per_member_limit: int | None = Field(default=None, gt=0)
+    clear_per_member_limit: bool = False
+
+
+class StockChange(BaseModel):
+    """Add stock (positive) or take back unused stock (negative)."""
+
+    model_config = ConfigDict(extra="forbid")
+    delta: int = Field(ge=-10_000_000, le=10_000_000)

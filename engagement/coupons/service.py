@@ -9,7 +9,13 @@ import asyncpg
 
 from engagement import hooks
 from engagement.coupons import queries
-from engagement.coupons.schemas import RedeemOut, TemplateCreate, TemplateOut
+from engagement.coupons.schemas import (
+    RedeemOut,
+    StockChange,
+    TemplateCreate,
+    TemplateOut,
+    TemplateUpdate,
+)
 from engagement.errors import Conflict, NotFound, register_constraint
 from engagement.ids import new_id, random_code
 
@@ -35,6 +41,10 @@ class CouponVoid(Conflict):
 
 class CouponNotYetValid(Conflict):
     code, message = "coupon_not_yet_valid", "This coupon cannot be used yet."
+
+
+class CouponLimitReached(Conflict):
+    code, message = "coupon_limit_reached", "This member already holds as many as allowed."
 
 
 register_constraint("coupon_templates_available_nonnegative", InsufficientInventory)
@@ -138,5 +148,79 @@ async def redeem(conn: asyncpg.Connection, merchant_id: str, code: str, now: dat
                      order_id=row["order_id"])
 
 
+async def issue_single(conn: asyncpg.Connection, merchant_id: str, template_id: str,
+                       member_id: str, *, source: str, now: datetime) -> asyncpg.Record:
+    """Issue one coupon straight from a template's free inventory, outside any campaign (a
+    share-link welcome coupon, say). Raises InsufficientInventory when the template has no
+    stock left, CouponLimitReached past its per-member limit; the caller's transaction stays
+    usable either way."""
+    template = await queries.template_by_id(conn, merchant_id, template_id)
+    if template is None:
+        raise NotFound("No such coupon template.")
+    limit = template["per_member_limit"]
+    if limit is not None and await queries.count_member_coupons(
+            conn, member_id, template_id) >= limit:
+        raise CouponLimitReached(template_id=template_id, per_member_limit=limit)
+    try:
+        async with conn.transaction():  # savepoint: a refused issue leaves the caller usable
+            await queries.adjust_template_counters(conn, template_id, issued=1)
+    except asyncpg.CheckViolationError as exc:
+        raise InsufficientInventory(template_id=template_id, requested=1) from exc
+    valid_days = template["valid_days"]
+    expires_at = now + timedelta(days=valid_days) if valid_days else None
+    while True:  # a code collision is a 2**-60 event; draw again rather than fail
+        row = await queries.insert_coupon(
+            conn, id=new_id("cpn"), merchant_id=merchant_id, template_id=template_id,
+            member_id=member_id, code=random_code(COUPON_CODE_LENGTH), source=source,
+            expires_at=expires_at, now=now)
+        if row is not None:
+            return row
+
+
 async def expire_due(conn: asyncpg.Connection, now: datetime, batch: int = 5000) -> int:
     return await queries.expire_due(conn, now, batch)
+
+
+class TemplateTermsLocked(Conflict):
+    code = "template_terms_locked"
+    message = ("The discount and minimum spend cannot change once coupons of this template "
+               "are issued or reserved: members were promised them.")
+
+
+class UnlimitedStock(Conflict):
+    code, message = "unlimited_stock", "This template has unlimited stock."
+
+
+async def update_template(conn: asyncpg.Connection, merchant_id: str, template_id: str,
+                          data: TemplateUpdate) -> TemplateOut:
+    current = await queries.template_by_id(conn, merchant_id, template_id)
+    if current is None:
+        raise NotFound("No such coupon template.")
+    discount = data.discount.model_dump() if data.discount is not None else None
+    terms_change = ((discount is not None and discount != current["discount"])
+                    or (data.min_spend is not None and data.min_spend != current["min_spend"]))
+    if terms_change and (current["issued"] or current["reserved"]):
+        raise TemplateTermsLocked(template_id=template_id)
+    row = await queries.update_template(
+        conn, template_id, name=data.name, discount=discount, min_spend=data.min_spend,
+        valid_days=data.valid_days, per_member_limit=data.per_member_limit,
+        clear_per_member_limit=data.clear_per_member_limit)
+    return template_out(row)
+
+
+async def change_stock(conn: asyncpg.Connection, merchant_id: str, template_id: str,
+                       data: StockChange) -> TemplateOut:
+    """Top up (or take back unused) stock. Never below reserved + issued: the template's
+    CHECK constraint refuses it, as InsufficientInventory."""
+    if await queries.template_by_id(conn, merchant_id, template_id) is None:
+        raise NotFound("No such coupon template.")
+    try:
+        async with conn.transaction():  # savepoint: a refusal leaves the caller usable
+            row = await queries.add_stock(conn, template_id, data.delta)
+    except asyncpg.CheckViolationError as exc:
+        raise InsufficientInventory(
+            "Stock cannot go below what is reserved and issued.", template_id=template_id,
+            requested=data.delta) from exc
+    if row is None:
+        raise UnlimitedStock(template_id=template_id)
+    return template_out(row)

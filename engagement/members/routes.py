@@ -20,11 +20,15 @@ async def create_member(request: Request) -> Response:
     svc = services(request)
     async with svc.unit() as unit:
         referrer_id = None
-        if data.share_code is not None:
+        # A share code binds only a member created now; an existing one is returned as is.
+        if data.share_code is not None and await queries.member_by_external_id(
+                unit.conn, merchant.id, data.external_id) is None:
             referrer_id = await resolve_share_code(request, unit.conn, merchant.id, data)
         member, created = await service.create_or_get_member(
             unit.conn, merchant.id, data, referrer_id=referrer_id
         )
+        if created and referrer_id is not None:
+            await bind_share_code(request, unit.conn, merchant.id, member.id, data)
     return json_response(member, status=201 if created else 200)
 
 
@@ -36,6 +40,15 @@ async def resolve_share_code(request: Request, conn: object, merchant_id: str,
         raise service.UnknownShareCode(share_code=data.share_code)
     referrer: str | None = await resolver(conn, merchant_id, data)
     return referrer
+
+
+async def bind_share_code(request: Request, conn: object, merchant_id: str, member_id: str,
+                          data: MemberCreate) -> None:
+    """Once the member exists: the referral domain records the binding and gives the share
+    link's coupon (the app factory plugs its binder in)."""
+    binder = getattr(request.app.state, "share_binder", None)
+    if binder is not None:
+        await binder(conn, merchant_id, member_id, data.share_code, services(request).clock.now())
 
 
 async def get_member(request: Request) -> Response:

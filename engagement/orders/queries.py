@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+_ORDER = "merchant_id, id, member_id, amount, refunded, coupon_codes, request_hash, response, " \
+         "created_at"
+
+
+async def insert_order(conn: asyncpg.Connection, *, merchant_id: str, id: str, member_id: str,
+                       amount: int, coupon_codes: list[str], request_hash: str,
+                       response: dict[str, Any], created_at: datetime) -> asyncpg.Record | None:
+    """None when an order with this id exists already (or a twin request is writing it: the
+    unique index makes this insert wait for the twin's transaction to end)."""
+    return await conn.fetchrow(
+        f"""INSERT INTO orders (merchant_id, id, member_id, amount, coupon_codes, request_hash,
+                                response, created_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8)
+            ON CONFLICT (merchant_id, id) DO NOTHING
+            RETURNING {_ORDER}""",
+        merchant_id, id, member_id, amount, coupon_codes, request_hash, json.dumps(response),
+        created_at,
+    )
+
+
+async def order_by_id(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str, order_id: str,
+                      *, for_update: bool = False) -> asyncpg.Record | None:
+    lock = " FOR UPDATE" if for_update else ""
+    return await conn.fetchrow(
+        f"SELECT {_ORDER} FROM orders WHERE merchant_id = $1 AND id = $2{lock}",
+        merchant_id, order_id,
+    )
+
+
+async def refund_by_key(conn: asyncpg.Connection, merchant_id: str, order_id: str,
+                        refund_key: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        """SELECT id, amount, response FROM order_refunds
+           WHERE merchant_id = $1 AND order_id = $2 AND refund_key = $3""",
+        merchant_id, order_id, refund_key,
+    )
+
+
+async def insert_refund(conn: asyncpg.Connection, *, id: str, merchant_id: str, order_id: str,
+                        refund_key: str | None, amount: int, refunded_before: int,
+                        response: dict[str, Any], created_at: datetime) -> None:
+    await conn.execute(
+        """INSERT INTO order_refunds (id, merchant_id, order_id, refund_key, amount,
+                                      refunded_before, response, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8)""",
+        id, merchant_id, order_id, refund_key, amount, refunded_before, json.dumps(response),
+        created_at,
+    )
+
+
+async def add_refunded(conn: asyncpg.Connection, merchant_id: str, order_id: str,
+                       amount: int) -> int:
+    """The orders_refunded_within_paid CHECK refuses refunds above what was paid."""
+    total: int = await conn.fetchval(
+        """UPDATE orders SET refunded = refunded + $3 WHERE merchant_id = $1 AND id = $2
+           RETURNING refunded""",
+        merchant_id, order_id, amount,
+    )
+    return total
+
+
+async def refunds_of_order(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
+                           order_id: str) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT response FROM order_refunds WHERE merchant_id = $1 AND order_id = $2
+           ORDER BY id""",
+        merchant_id, order_id,
+    )

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from engagement.auth import require_merchant, services
+from engagement.errors import InvalidInput
+from engagement.http import ApiDoc, api_route, json_response, parse_body
+from engagement.orders import service
+from engagement.orders.schemas import OrderCreate, OrderOut, RefundCreate, RefundOut
+
+TAG = "Orders"
+
+
+async def create_order(request: Request) -> Response:
+    merchant = await require_merchant(request)
+    data = await parse_body(request, OrderCreate)
+    svc = services(request)
+    async with svc.unit() as unit:
+        order, created = await service.create_order(unit.conn, merchant.id, data,
+                                                    svc.clock.now())
+    return json_response(order, status=201 if created else 200)
+
+
+async def get_order(request: Request) -> Response:
+    merchant = await require_merchant(request)
+    order = await service.get_order(services(request).pool, merchant.id,
+                                    request.path_params["order_id"])
+    return json_response(order)
+
+
+async def create_refund(request: Request) -> Response:
+    merchant = await require_merchant(request)
+    data = await parse_body(request, RefundCreate)
+    key = request.headers.get("idempotency-key")
+    if key is not None and not (0 < len(key) <= 128 and key.isprintable()):
+        raise InvalidInput("Idempotency-Key must be 1-128 printable characters.",
+                           fields=[{"field": "Idempotency-Key"}])
+    svc = services(request)
+    async with svc.unit() as unit:
+        refund, _ = await service.create_refund(unit.conn, merchant.id,
+                                                request.path_params["order_id"], data,
+                                                svc.clock.now(), idempotency_key=key)
+    # A replay returns the first response, status included (API conventions).
+    return json_response(refund, status=201)
+
+
+routes = [
+    api_route("/api/v1/orders", create_order, "POST", ApiDoc(
+        "Record a paid order (201); the same id and body again replays it (200). Redeems the "
+        "listed coupons and triggers commissions", TAG, auth="merchant", body=OrderCreate,
+        response=OrderOut, status=201,
+        errors=("order_conflict", "unknown_member", "unknown_coupon", "coupon_not_owned",
+                "coupon_min_spend_not_met", "coupon_already_redeemed", "coupon_expired",
+                "coupon_void", "coupon_not_yet_valid", "validation_error"))),
+    api_route("/api/v1/orders/{order_id}", get_order, "GET", ApiDoc(
+        "Get an order with the amount refunded so far", TAG, auth="merchant",
+        response=OrderOut, errors=("not_found",))),
+    api_route("/api/v1/orders/{order_id}/refunds", create_refund, "POST", ApiDoc(
+        "Refund part of an order; refunds add up to at most the amount paid, and reverse "
+        "commissions in proportion", TAG, auth="merchant", body=RefundCreate,
+        response=RefundOut, status=201, idempotent=True,
+        errors=("not_found", "refund_exceeds_paid", "refund_conflict",
+                "idempotency_key_reused", "validation_error"))),
+]

@@ -1,0 +1,408 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import asyncpg
+
+Conn = asyncpg.Connection | asyncpg.Pool
+
+_PROGRAM = """merchant_id, enabled, reward_coupon_template_id, share_template_ids,
+    level_rates_bp, trigger, hold_days, max_paid_referrals_per_day, max_joins_per_ip_per_hour,
+    updated_at"""
+_LINK = "id, merchant_id, member_id, code, coupon_template_id, joins, created_at"
+_ENTRY = """id, order_id, beneficiary_id, buyer_id, level, kind, amount, rate_bp, status,
+    held_by, available_at, created_at"""
+
+
+# Programs
+
+async def program(conn: Conn, merchant_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"SELECT {_PROGRAM} FROM referral_programs WHERE merchant_id = $1", merchant_id)
+
+
+async def upsert_program(conn: asyncpg.Connection, *, merchant_id: str, enabled: bool,
+                         reward_template_id: str | None, share_template_ids: list[str],
+                         level_rates_bp: list[int], trigger: str, hold_days: int,
+                         max_paid_referrals_per_day: int | None,
+                         max_joins_per_ip_per_hour: int | None,
+                         now: datetime) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        f"""INSERT INTO referral_programs AS p (merchant_id, enabled, reward_coupon_template_id,
+                share_template_ids, level_rates_bp, trigger, hold_days,
+                max_paid_referrals_per_day, max_joins_per_ip_per_hour, updated_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            ON CONFLICT (merchant_id) DO UPDATE SET
+                enabled = EXCLUDED.enabled,
+                reward_coupon_template_id = EXCLUDED.reward_coupon_template_id,
+                share_template_ids = EXCLUDED.share_template_ids,
+                level_rates_bp = EXCLUDED.level_rates_bp, trigger = EXCLUDED.trigger,
+                hold_days = EXCLUDED.hold_days,
+                max_paid_referrals_per_day = EXCLUDED.max_paid_referrals_per_day,
+                max_joins_per_ip_per_hour = EXCLUDED.max_joins_per_ip_per_hour,
+                updated_at = EXCLUDED.updated_at
+            RETURNING {_PROGRAM}""",
+        merchant_id, enabled, reward_template_id, share_template_ids, level_rates_bp, trigger,
+        hold_days, max_paid_referrals_per_day, max_joins_per_ip_per_hour, now,
+    )
+    assert row is not None
+    return row
+
+
+# Share links
+
+async def link_by_code(conn: Conn, code: str, *,
+                       for_update: bool = False) -> asyncpg.Record | None:
+    lock = " FOR UPDATE" if for_update else ""
+    return await conn.fetchrow(f"SELECT {_LINK} FROM share_links WHERE code = $1{lock}", code)
+
+
+async def link_of_member(conn: Conn, member_id: str,
+                         template_id: str | None) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"""SELECT {_LINK} FROM share_links
+            WHERE member_id = $1 AND coalesce(coupon_template_id, '') = coalesce($2, '')""",
+        member_id, template_id,
+    )
+
+
+async def insert_link(conn: asyncpg.Connection, *, id: str, merchant_id: str, member_id: str,
+                      code: str, template_id: str | None,
+                      now: datetime) -> asyncpg.Record | None:
+    """None when the code is taken or the member already has this link."""
+    return await conn.fetchrow(
+        f"""INSERT INTO share_links (id, merchant_id, member_id, code, coupon_template_id,
+                                     created_at)
+            VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING {_LINK}""",
+        id, merchant_id, member_id, code, template_id, now,
+    )
+
+
+async def count_join(conn: asyncpg.Connection, link_id: str) -> None:
+    await conn.execute("UPDATE share_links SET joins = joins + 1 WHERE id = $1", link_id)
+
+
+# Bindings
+
+async def member_for_binding(conn: asyncpg.Connection, merchant_id: str,
+                             member_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        """SELECT id, phone, name, referrer_id, created_at,
+                  EXISTS (SELECT 1 FROM orders o WHERE o.member_id = m.id) AS has_orders,
+                  EXISTS (SELECT 1 FROM referral_bindings b WHERE b.member_id = m.id)
+                      AS has_binding
+           FROM members m WHERE merchant_id = $1 AND id = $2 FOR UPDATE""",
+        merchant_id, member_id,
+    )
+
+
+async def member_brief(conn: Conn, member_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT id, merchant_id, phone, name, created_at FROM members WHERE id = $1", member_id)
+
+
+async def recent_joins(conn: asyncpg.Connection, link_id: str, ip: str, since: datetime) -> int:
+    return int(await conn.fetchval(
+        """SELECT count(*) FROM referral_bindings
+           WHERE share_link_id = $1 AND ip = $2::text::inet AND created_at > $3""",
+        link_id, ip, since,
+    ))
+
+
+async def set_referrer(conn: asyncpg.Connection, member_id: str, referrer_id: str) -> None:
+    """The members_referral_forest trigger refuses a second binding or a younger referrer."""
+    await conn.execute("UPDATE members SET referrer_id = $2 WHERE id = $1", member_id,
+                       referrer_id)
+
+
+async def insert_binding(conn: asyncpg.Connection, *, member_id: str, merchant_id: str,
+                         referrer_id: str, link_id: str | None, ip: str | None, status: str,
+                         hold_reason: str | None, coupon_code: str | None,
+                         now: datetime) -> None:
+    await conn.execute(
+        """INSERT INTO referral_bindings (member_id, merchant_id, referrer_id, share_link_id, ip,
+                                          status, hold_reason, coupon_code, created_at)
+           VALUES ($1, $2, $3, $4, $5::text::inet, $6, $7, $8, $9)""",
+        member_id, merchant_id, referrer_id, link_id, ip, status, hold_reason, coupon_code, now,
+    )
+
+
+_BINDING = """b.member_id, b.referrer_id, b.status, b.hold_reason, l.code AS share_code,
+    b.coupon_code, b.created_at, b.reviewed_at"""
+
+
+async def binding(conn: Conn, merchant_id: str, member_id: str, *,
+                  for_update: bool = False) -> asyncpg.Record | None:
+    lock = " FOR UPDATE OF b" if for_update else ""
+    return await conn.fetchrow(
+        f"""SELECT {_BINDING} FROM referral_bindings b
+            LEFT JOIN share_links l ON l.id = b.share_link_id
+            WHERE b.merchant_id = $1 AND b.member_id = $2{lock}""",
+        merchant_id, member_id,
+    )
+
+
+async def set_binding_status(conn: asyncpg.Connection, member_id: str, status: str,
+                             now: datetime) -> None:
+    await conn.execute(
+        "UPDATE referral_bindings SET status = $2, reviewed_at = $3 WHERE member_id = $1",
+        member_id, status, now,
+    )
+
+
+async def bindings(conn: Conn, merchant_id: str, status: str, before: str | None,
+                   limit: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"""SELECT {_BINDING} FROM referral_bindings b
+            LEFT JOIN share_links l ON l.id = b.share_link_id
+            WHERE b.merchant_id = $1 AND b.status = $2
+              AND ($3::text IS NULL OR b.member_id < $3)
+            ORDER BY b.member_id DESC LIMIT $4""",
+        merchant_id, status, before, limit,
+    )
+
+
+async def invitees(conn: Conn, referrer_id: str, limit: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT m.name, m.phone, m.created_at, coalesce(b.status, 'active') AS status
+           FROM members m LEFT JOIN referral_bindings b ON b.member_id = m.id
+           WHERE m.referrer_id = $1 ORDER BY m.created_at DESC, m.id DESC LIMIT $2""",
+        referrer_id, limit,
+    )
+
+
+# The commission ledger
+
+async def record_first_order(conn: asyncpg.Connection, merchant_id: str, member_id: str,
+                             order_id: str) -> str:
+    """The member's first order id: this one, unless another got there first."""
+    await conn.execute(
+        """INSERT INTO referral_first_orders (member_id, merchant_id, order_id)
+           VALUES ($1, $2, $3) ON CONFLICT (member_id) DO NOTHING""",
+        member_id, merchant_id, order_id,
+    )
+    first: str = await conn.fetchval(
+        "SELECT order_id FROM referral_first_orders WHERE member_id = $1", member_id)
+    return first
+
+
+async def has_accruals(conn: asyncpg.Connection, merchant_id: str, order_id: str) -> bool:
+    return bool(await conn.fetchval(
+        """SELECT EXISTS (SELECT 1 FROM commission_entries
+                          WHERE merchant_id = $1 AND order_id = $2 AND cause = 'order')""",
+        merchant_id, order_id,
+    ))
+
+
+async def upline(conn: asyncpg.Connection, buyer_id: str, depth: int) -> list[asyncpg.Record]:
+    """The buyer's referrers, nearest first: level, the member the edge starts from ("via"),
+    the beneficiary and its phone, and the edge's review status."""
+    return await conn.fetch(
+        """WITH RECURSIVE up (via, beneficiary_id, level) AS (
+               SELECT id, referrer_id, 1 FROM members WHERE id = $1 AND referrer_id IS NOT NULL
+               UNION ALL
+               SELECT m.id, m.referrer_id, up.level + 1
+               FROM up JOIN members m ON m.id = up.beneficiary_id
+               WHERE m.referrer_id IS NOT NULL AND up.level < $2
+           )
+           SELECT up.level, up.via, up.beneficiary_id, b.phone AS beneficiary_phone,
+                  coalesce(rb.status, 'active') AS edge_status
+           FROM up JOIN members b ON b.id = up.beneficiary_id
+           LEFT JOIN referral_bindings rb ON rb.member_id = up.via
+           ORDER BY up.level""",
+        buyer_id, depth,
+    )
+
+
+async def count_paid_referral(conn: asyncpg.Connection, beneficiary_id: str, day: date,
+                              cap: int) -> bool:
+    """Count one more commission-earning order for the day; False when the cap is reached.
+    One upsert: concurrent orders cannot both take the last place."""
+    row = await conn.fetchrow(
+        """INSERT INTO referral_daily_counts AS c (beneficiary_id, day, paid) VALUES ($1, $2, 1)
+           ON CONFLICT (beneficiary_id, day) DO UPDATE SET paid = c.paid + 1
+           WHERE c.paid < $3
+           RETURNING paid""",
+        beneficiary_id, day, cap,
+    )
+    return row is not None
+
+
+async def insert_entries(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> int:
+    """Append entries; one already there (same order, beneficiary, level, cause) is skipped."""
+    if not rows:
+        return 0
+    inserted = await conn.fetch(
+        """INSERT INTO commission_entries (id, merchant_id, order_id, beneficiary_id, buyer_id,
+               level, kind, cause, refund_id, amount, rate_bp, status, held_by, available_at,
+               created_at)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+                                $6::smallint[], $7::text[], $8::text[], $9::text[],
+                                $10::bigint[], $11::integer[], $12::text[], $13::text[],
+                                $14::timestamptz[], $15::timestamptz[])
+           ON CONFLICT ON CONSTRAINT commission_entries_once DO NOTHING
+           RETURNING id""",
+        *[list(col) for col in zip(*rows, strict=True)],
+    )
+    return len(inserted)
+
+
+async def accruals_of_order(conn: asyncpg.Connection, merchant_id: str,
+                            order_id: str) -> list[asyncpg.Record]:
+    """Locked: a refund and the release job agree on whether an accrual is still pending."""
+    return await conn.fetch(
+        f"""SELECT {_ENTRY} FROM commission_entries
+            WHERE merchant_id = $1 AND order_id = $2 AND kind = 'accrual'
+            ORDER BY beneficiary_id, level FOR UPDATE""",
+        merchant_id, order_id,
+    )
+
+
+async def release_due(conn: asyncpg.Connection, now: datetime, batch: int) -> int:
+    status = await conn.execute(
+        """UPDATE commission_entries SET status = 'available', released_at = $1
+           WHERE id IN (SELECT id FROM commission_entries
+                        WHERE status = 'pending' AND available_at <= $1
+                        ORDER BY available_at LIMIT $2 FOR UPDATE SKIP LOCKED)""",
+        now, batch,
+    )
+    return int(status.split()[-1])
+
+
+async def held_accruals(conn: asyncpg.Connection, merchant_id: str,
+                        held_by: str) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"""SELECT {_ENTRY} FROM commission_entries
+            WHERE merchant_id = $1 AND held_by = $2 AND status = 'held'
+            ORDER BY id FOR UPDATE""",
+        merchant_id, held_by,
+    )
+
+
+async def set_accrual_status(conn: asyncpg.Connection, entry_id: str, status: str,
+                             held_by: str | None) -> None:
+    await conn.execute(
+        "UPDATE commission_entries SET status = $2, held_by = $3 WHERE id = $1",
+        entry_id, status, held_by,
+    )
+
+
+async def balance(conn: Conn, beneficiary_id: str) -> asyncpg.Record:
+    """Sums of entries. A reversal or clawback counts where its accrual stands now (pending
+    before the release, available after); entries of rejected accruals count nowhere."""
+    row = await conn.fetchrow(
+        """SELECT coalesce(sum(e.amount) FILTER (WHERE a.status = 'pending'), 0) AS pending,
+                  coalesce(sum(e.amount) FILTER (WHERE a.status = 'available'), 0) AS available,
+                  coalesce(sum(e.amount) FILTER (WHERE a.status = 'held'), 0) AS held,
+                  coalesce(-sum(e.amount) FILTER (WHERE e.kind <> 'accrual'
+                                                  AND a.status <> 'rejected'), 0) AS reversed
+           FROM commission_entries e
+           JOIN commission_entries a
+             ON a.merchant_id = e.merchant_id AND a.order_id = e.order_id
+            AND a.beneficiary_id = e.beneficiary_id AND a.level = e.level AND a.cause = 'order'
+           WHERE e.beneficiary_id = $1""",
+        beneficiary_id,
+    )
+    assert row is not None
+    return row
+
+
+async def entries_of_member(conn: Conn, beneficiary_id: str, before: str | None,
+                            limit: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"""SELECT {_ENTRY} FROM commission_entries
+            WHERE beneficiary_id = $1 AND ($2::text IS NULL OR id < $2)
+            ORDER BY id DESC LIMIT $3""",
+        beneficiary_id, before, limit,
+    )
+
+
+# The merchant console
+
+_ACCRUAL_OF = """JOIN commission_entries a
+     ON a.merchant_id = e.merchant_id AND a.order_id = e.order_id
+    AND a.beneficiary_id = e.beneficiary_id AND a.level = e.level AND a.cause = 'order'"""
+
+
+async def top_referrers(conn: Conn, merchant_id: str, limit: int) -> list[asyncpg.Record]:
+    """Members with the most direct invitees, with their net commission (entries of
+    rejected accruals count nowhere, as in ``balance``)."""
+    return await conn.fetch(
+        f"""SELECT r.id, r.name, r.phone, r.external_id, r.created_at,
+                   count(*) AS invitees, coalesce(c.net, 0) AS commission
+            FROM members m JOIN members r ON r.id = m.referrer_id
+            LEFT JOIN LATERAL (
+                SELECT sum(e.amount) AS net FROM commission_entries e {_ACCRUAL_OF}
+                WHERE e.beneficiary_id = r.id AND a.status <> 'rejected') c ON true
+            WHERE m.merchant_id = $1 AND m.referrer_id IS NOT NULL
+            GROUP BY r.id, r.name, r.phone, r.external_id, r.created_at, c.net
+            ORDER BY invitees DESC, r.id LIMIT $2""",
+        merchant_id, limit,
+    )
+
+
+async def merchant_commission_totals(conn: Conn, merchant_id: str) -> asyncpg.Record:
+    """A merchant's commission by status, summed as ``balance`` sums one member's."""
+    row = await conn.fetchrow(
+        f"""SELECT coalesce(sum(e.amount) FILTER (WHERE a.status = 'held'), 0) AS held,
+                   coalesce(sum(e.amount) FILTER (WHERE a.status = 'pending'), 0) AS pending,
+                   coalesce(sum(e.amount) FILTER (WHERE a.status = 'available'), 0)
+                       AS available,
+                   coalesce(-sum(e.amount) FILTER (WHERE e.kind <> 'accrual'
+                                                   AND a.status <> 'rejected'), 0) AS reversed,
+                   coalesce(sum(e.amount) FILTER (WHERE e.kind = 'accrual'
+                                                  AND a.status = 'rejected'), 0) AS rejected
+            FROM commission_entries e {_ACCRUAL_OF}
+            WHERE e.merchant_id = $1""",
+        merchant_id,
+    )
+    assert row is not None
+    return row
+
+
+async def referral_counts(conn: Conn, merchant_id: str) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        """SELECT (SELECT count(*) FROM members
+                   WHERE merchant_id = $1 AND referrer_id IS NOT NULL) AS referred,
+                  (SELECT count(*) FROM referral_bindings
+                   WHERE merchant_id = $1 AND status = 'held') AS held,
+                  (SELECT count(*) FROM share_links WHERE merchant_id = $1) AS links""",
+        merchant_id,
+    )
+    assert row is not None
+    return row
+
+
+async def downline(conn: Conn, merchant_id: str, member_id: str, depth: int,
+                   limit: int) -> list[asyncpg.Record]:
+    """A member's invitees, their invitees and so on down to ``depth`` levels."""
+    return await conn.fetch(
+        """WITH RECURSIVE down (id, level) AS (
+               SELECT id, 1 FROM members WHERE merchant_id = $1 AND referrer_id = $2
+               UNION ALL
+               SELECT m.id, d.level + 1 FROM down d JOIN members m ON m.referrer_id = d.id
+               WHERE d.level < $3
+           )
+           SELECT d.level, m.id, m.name, m.phone, m.external_id, m.created_at, m.referrer_id,
+                  coalesce(b.status, 'active') AS status
+           FROM down d JOIN members m ON m.id = d.id
+           LEFT JOIN referral_bindings b ON b.member_id = m.id
+           ORDER BY d.level, m.created_at DESC, m.id DESC LIMIT $4""",
+        merchant_id, member_id, depth, limit,
+    )
+
+
+async def commissions_for_export(conn: Conn, merchant_id: str, after: str | None,
+                                 limit: int) -> list[asyncpg.Record]:
+    """One batch of a merchant's ledger in id order after ``after`` (keyset)."""
+    return await conn.fetch(
+        """SELECT e.id, e.created_at, e.order_id, e.beneficiary_id,
+                  b.external_id AS beneficiary_external_id, b.phone AS beneficiary_phone,
+                  e.buyer_id, e.level, e.kind, e.amount, e.rate_bp, e.status,
+                  e.available_at, e.released_at
+           FROM commission_entries e JOIN members b ON b.id = e.beneficiary_id
+           WHERE e.merchant_id = $1 AND ($2::text IS NULL OR e.id > $2)
+           ORDER BY e.id LIMIT $3""",
+        merchant_id, after, limit,
+    )
