@@ -1,0 +1,79 @@
+"""Console sessions: a random id in an HttpOnly, SameSite=Lax cookie, the session itself in
+Redis with an idle TTL.
+
+Why not a signed cookie: a signed cookie stays valid until it expires, whatever happens on
+the server, so "log out" would only forget it in one browser and a copied cookie would keep
+working. A server-side session ends for everyone the moment it is deleted, and Redis is
+already here, shared by every web process."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from redis.asyncio import Redis
+from starlette.requests import Request
+from starlette.responses import Response
+
+from engagement.constants import (
+    CONSOLE_COOKIE,
+    CONSOLE_SESSION_IDLE_SECONDS,
+    CONSOLE_SESSION_KEY,
+    CONSOLE_SESSION_MAX_SECONDS,
+)
+
+
+@dataclass(frozen=True)
+class Session:
+    user_id: str
+    merchant_id: str
+    email: str
+    started_at: float  # epoch seconds
+
+
+def _key(session_id: str) -> str:
+    return CONSOLE_SESSION_KEY.format(digest=hashlib.sha256(session_id.encode()).hexdigest())
+
+
+async def start(redis: Redis, *, user_id: str, merchant_id: str, email: str,
+                now: datetime) -> str:
+    session_id = secrets.token_urlsafe(32)
+    value = json.dumps({"user_id": user_id, "merchant_id": merchant_id, "email": email,
+                        "started_at": now.timestamp()})
+    await redis.set(_key(session_id), value, ex=CONSOLE_SESSION_IDLE_SECONDS)
+    return session_id
+
+
+async def load(redis: Redis, session_id: str | None, now: datetime) -> Session | None:
+    """The session, its idle timer restarted; None when unknown, idle too long or too old."""
+    if not session_id or len(session_id) > 128:
+        return None
+    raw = await redis.getex(_key(session_id), ex=CONSOLE_SESSION_IDLE_SECONDS)
+    if raw is None:
+        return None
+    data = json.loads(raw)
+    session = Session(user_id=data["user_id"], merchant_id=data["merchant_id"],
+                      email=data["email"], started_at=float(data["started_at"]))
+    if now.timestamp() - session.started_at > CONSOLE_SESSION_MAX_SECONDS:
+        await redis.delete(_key(session_id))
+        return None
+    return session
+
+
+async def end(redis: Redis, session_id: str | None) -> None:
+    if session_id:
+        await redis.delete(_key(session_id))
+
+
+def set_cookie(request: Request, response: Response, session_id: str) -> None:
+    secure = request.app.state.services.settings.public_url.startswith("https://")
+    # No max_age: the cookie ends with the browser, the session earlier if left idle.
+    response.set_cookie(CONSOLE_COOKIE, session_id, httponly=True, samesite="lax",
+                        secure=secure, path="/console")
+
+
+def clear_cookie(response: Response) -> None:
+    response.delete_cookie(CONSOLE_COOKIE, path="/console", httponly=True, samesite="lax")

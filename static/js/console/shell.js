@@ -1,0 +1,34 @@
+// Every console page: the CSRF token on htmx requests, confirmations before irreversible
+// actions, copy buttons, and a sign-in page when a session ends during an htmx request.
+(function () {
+  "use strict";
+  var meta = document.querySelector('meta[name="csrf-token"]');
+
+  document.body.addEventListener("htmx:configRequest", function (event) {
+    if (meta && event.detail.verb !== "get") event.detail.headers["X-CSRF-Token"] = meta.content;
+  });
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) return;
+    var input = document.querySelector(button.getAttribute("data-copy"));
+    if (!input) return;
+    input.select();
+    var done = function () {
+      var label = button.textContent;
+      button.textContent = button.getAttribute("data-copied") || label;
+      setTimeout(function () { button.textContent = label; }, 1500);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(input.value).then(done, function () {});
+    } else {
+      done();  // selected: the merchant can copy it with the keyboard
+    }
+  });
+})();
