@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
+from engagement import hooks
 from engagement.errors import Conflict, InvalidInput, register_constraint
 from engagement.ids import new_id
 from engagement.members import queries
@@ -40,7 +41,11 @@ async def create_or_get_member(conn: asyncpg.Connection, merchant_id: str,
         existing = await queries.member_by_external_id(conn, merchant_id, data.external_id)
         assert existing is not None
         return member_out(existing), False
-    return member_out(row), True
+    await hooks.emit(conn, hooks.MEMBER_CREATED, {
+        "merchant_id": merchant_id, "member_id": row["id"], "created_at": row["created_at"]})
+    # Listeners may have moved the new member's points (a join bonus): show them.
+    fresh = await queries.member_by_id(conn, merchant_id, row["id"])
+    return member_out(fresh or row), True
 
 
 async def issue_token(conn: asyncpg.Connection, *, merchant_id: str, member_id: str,

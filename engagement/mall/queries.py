@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+
+_REWARD = """r.id, r.coupon_template_id, t.name, t.discount, t.min_spend, r.cost_points,
+             r.stock, r.redeemed, r.stock - r.redeemed AS available, r.created_at"""
+
+
+async def insert_reward(conn: asyncpg.Connection, *, id: str, merchant_id: str,
+                        template_id: str, cost_points: int, stock: int,
+                        now: datetime) -> None:
+    await conn.execute(
+        """INSERT INTO rewards (id, merchant_id, coupon_template_id, cost_points, stock,
+                                created_at)
+           VALUES ($1, $2, $3, $4, $5, $6)""",
+        id, merchant_id, template_id, cost_points, stock, now,
+    )
+
+
+async def reward_by_id(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
+                       reward_id: str) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow(
+        f"""SELECT {_REWARD} FROM rewards r JOIN coupon_templates t ON t.id = r.coupon_template_id
+            WHERE r.merchant_id = $1 AND r.id = $2 AND r.active""",
+        merchant_id, reward_id,
+    )
+    return row
+
+
+async def rewards_of_merchant(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
+                              cursor: str | None, limit: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"""SELECT {_REWARD} FROM rewards r JOIN coupon_templates t ON t.id = r.coupon_template_id
+            WHERE r.merchant_id = $1 AND r.active AND ($2::text IS NULL OR r.id < $2)
+            ORDER BY r.id DESC LIMIT $3""",
+        merchant_id, cursor, limit,
+    )
+
+
+async def take_one(conn: asyncpg.Connection, merchant_id: str,
+                   reward_id: str) -> asyncpg.Record | None:
+    """Count one redemption, locking the reward's row; the CHECK
+    rewards_redeemed_within_stock refuses the one past the stock."""
+    row: asyncpg.Record | None = await conn.fetchrow(
+        """UPDATE rewards SET redeemed = redeemed + 1
+           WHERE merchant_id = $1 AND id = $2 AND active
+           RETURNING id, coupon_template_id, cost_points""",
+        merchant_id, reward_id,
+    )
+    return row
+
+
+async def insert_redemption(conn: asyncpg.Connection, *, id: str, merchant_id: str,
+                            reward_id: str, member_id: str, coupon_id: str,
+                            points_spent: int, now: datetime) -> None:
+    await conn.execute(
+        """INSERT INTO reward_redemptions (id, merchant_id, reward_id, member_id, coupon_id,
+                                           points_spent, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+        id, merchant_id, reward_id, member_id, coupon_id, points_spent, now,
+    )
