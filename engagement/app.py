@@ -12,16 +12,34 @@ from starlette.routing import BaseRoute, Mount, Route
 from engagement import health, openapi, pages
 from engagement.clock import Clock
 from engagement.config import Settings, get_settings, resolve_secret_key
+from engagement.console import shell as console_shell
+from engagement.console.routes import routes as console_routes
 from engagement.coupons.routes import routes as coupon_routes
 from engagement.db import create_pool
 from engagement.errors import EXCEPTION_HANDLERS
 from engagement.jobs import connect_queue
+from engagement.join.routes import routes as join_routes
 from engagement.logging import RequestLogMiddleware
+from engagement.mall.routes import routes as mall_routes
 from engagement.members.routes import routes as member_routes
+from engagement.orders.routes import routes as order_routes
+from engagement.points import service as points_service
+from engagement.points.routes import routes as points_routes
+from engagement.sends.routes import routes as send_routes
 from engagement.state import Services
+from engagement.tiers.routes import routes as tier_routes
 from engagement.web import STATIC_DIR, CachedStatic, make_templates, static_url
+from engagement.webhooks import service as webhook_service
+from engagement.webhooks.routes import routes as webhook_routes
+from games import console as game_console
+from games import pages as game_pages
 from games import service as game_service
 from games.routes import routes as game_routes
+from referrals import binding as referral_binding
+from referrals import console as referral_console
+from referrals import pages as referral_pages
+from referrals import tasks as referral_tasks
+from referrals.routes import routes as referral_routes
 
 
 def all_routes() -> list[BaseRoute]:
@@ -34,6 +52,19 @@ def all_routes() -> list[BaseRoute]:
         *coupon_routes,
         *game_routes,
         *pages.routes,
+        *join_routes,
+        *game_pages.routes,
+        *order_routes,
+        *points_routes,
+        *mall_routes,
+        *tier_routes,
+        *send_routes,
+        *webhook_routes,
+        *referral_routes,
+        *referral_pages.routes,
+        *console_routes,
+        *game_console.routes,
+        *referral_console.routes,
         Mount("/static", app=CachedStatic(directory=STATIC_DIR), name="static"),
     ]
 
@@ -42,6 +73,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     settings = settings or get_settings()
     clock = clock or Clock()
     game_service.register_hooks()
+    referral_tasks.register_hooks()
+    points_service.register_hooks()
+    webhook_service.register_hooks()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -62,9 +96,14 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app = Starlette(
         routes=all_routes(),
         middleware=[Middleware(RequestLogMiddleware)],
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={**EXCEPTION_HANDLERS,
+                            console_shell.LoginRequired: console_shell.login_required},
         lifespan=lifespan,
     )
     app.state.templates = make_templates()
     app.state.static_url = static_url
+    # Share codes on member creation belong to the referral domain.
+    app.state.referrer_resolver = referral_binding.resolve_referrer
+    app.state.share_binder = referral_binding.bind_from_api
+    app.state.join_binder = referral_binding.bind_on_join
     return app

@@ -64,8 +64,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
             settings = settings.model_copy(update={"host": args.host})
         if args.port:
             settings = settings.model_copy(update={"port": args.port})
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                    log_level="warning", access_log=False, lifespan="on")
+        workers = args.workers or settings.web_concurrency
+        if workers > 1:  # each process builds its app from the environment (URLs exported)
+            uvicorn.run("engagement.app:create_app", factory=True, workers=workers,
+                        host=settings.host, port=settings.port, log_level="warning",
+                        access_log=False, lifespan="on")
+        else:
+            uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                        log_level="warning", access_log=False, lifespan="on")
     return 0
 
 
@@ -130,12 +136,27 @@ def cmd_merchant_create(args: argparse.Namespace) -> int:
 
     data = MerchantCreate(name=args.name, slug=args.slug, currency=args.currency,
                           time_zone=args.time_zone)
+    user = None
+    if args.email:  # a console login, created with the merchant (same transaction)
+        from engagement.console.schemas import UserCreate
+
+        password = args.password
+        if password is None:
+            import getpass
+
+            password = getpass.getpass("Console password: ")
+        user = UserCreate(email=args.email, password=password)
 
     async def create(dsn: str) -> dict[str, str]:
+        from engagement.clock import Clock
+        from engagement.console.service import create_user
+
         pool = await create_pool(dsn, min_size=1, max_size=1)
         try:
             async with transaction(pool) as conn:
                 merchant, key = await create_merchant(conn, data)
+                if user is not None:
+                    await create_user(conn, merchant.id, user, Clock().now())
         finally:
             await pool.close()
         return {"id": merchant.id, "slug": merchant.slug, "api_key": key}
@@ -143,7 +164,14 @@ def cmd_merchant_create(args: argparse.Namespace) -> int:
     with servers(get_settings(), redis=False) as settings:
         assert settings.database_url
         apply_migrations(settings.database_url)
-        print(json.dumps(asyncio.run(create(settings.database_url)), ensure_ascii=False))
+        from engagement.errors import AppError
+
+        try:
+            created = asyncio.run(create(settings.database_url))
+        except AppError as exc:  # the slug or the email is taken
+            print(f"error: {exc.code}: {exc.detail_message}", file=sys.stderr)
+            return 1
+        print(json.dumps(created, ensure_ascii=False))
     return 0
 
 
@@ -151,11 +179,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from engagement.demo import seed_demo
     from engagement.migrate import apply_migrations
     from games import demo as games_demo
+    from referrals import demo as referrals_demo
 
     with servers(get_settings()) as settings:
         assert settings.database_url
         apply_migrations(settings.database_url)
-        print(asyncio.run(seed_demo(settings, [games_demo.seed])))
+        print(asyncio.run(seed_demo(settings, [games_demo.seed, referrals_demo.seed])))
     return 0
 
 
@@ -167,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=text)
         p.add_argument("--host")
         p.add_argument("--port", type=int)
+        p.add_argument("--workers", type=int, help="web processes (ENGAGEMENT_WEB_CONCURRENCY)")
         p.set_defaults(fn=fn)
     sub.add_parser("worker", help="run the arq worker").set_defaults(fn=cmd_worker)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(fn=cmd_migrate)
@@ -179,6 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--slug")
     create.add_argument("--currency", default="CNY")
     create.add_argument("--time-zone", default="Asia/Shanghai")
+    create.add_argument("--email", help="also create a console login with this email")
+    create.add_argument("--password", help="its password (asked for when omitted)")
     create.set_defaults(fn=cmd_merchant_create)
     return parser
 

@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
     port: int = 8000
+    # Web processes: the app is stateless, so one per core is the usual choice.
+    web_concurrency: int = Field(default=1, ge=1, le=64)
     db_pool_min: int = 2
     db_pool_max: int = 20
     member_token_ttl_hours: int = Field(default=24 * 30, ge=1)
@@ -37,6 +39,12 @@ class Settings(BaseSettings):
     settle_batch: int = Field(default=500, ge=1, le=10_000)
     worker_poll_delay: float = Field(default=0.02, gt=0)
     worker_max_jobs: int = Field(default=20, ge=1)
+    # Who delivers join verification codes: "log" (development: the code goes to the log) or
+    # "package.module:Name", a class with ``async send(phone, code, merchant)`` (an SMS API).
+    verification_sender: str = "log"
+    # Webhook URLs resolving to private, loopback or link-local addresses are refused (SSRF);
+    # only a local test receiver needs this on.
+    webhooks_allow_private_targets: bool = False
 
 
 @lru_cache(maxsize=1)

@@ -9,8 +9,8 @@ QUEUE_NAME = "arq:queue"
 # a client that retries the next morning.
 IDEMPOTENCY_TTL_SECONDS = 48 * 3600
 
-# How long a member-token lookup may be answered from Redis instead of PostgreSQL. Short,
-# so a revoked or purged token stops working within a minute everywhere.
+# How long a member-token lookup may be answered from the process's memory instead of
+# PostgreSQL. Short, so a revoked or purged token stops working within a minute everywhere.
 MEMBER_TOKEN_CACHE_SECONDS = 60
 
 # Member sessions in the browser: the cookie carries the member token.
@@ -35,3 +35,46 @@ SWEEP_EVERY_SECONDS = 5
 # Unwon reservations are released this long after a campaign ends, when no draw can still
 # be on its way to PostgreSQL.
 RELEASE_AFTER_END_SECONDS = 30
+
+# Joining with a phone number (领券先领卡). A code lives five minutes: long enough to read an
+# SMS and type it, short enough that a leaked code is soon worthless.
+JOIN_CODE_TTL_SECONDS = 5 * 60
+# Wrong guesses per code before it is burnt: five tries at a six-digit code leave a guesser
+# a 1 in 200,000 chance.
+JOIN_CODE_MAX_ATTEMPTS = 5
+# One code per phone per minute: absorbs double taps and stops SMS bombing of a stranger.
+JOIN_RESEND_SECONDS = 60
+# Codes sent per client address per hour: bounds what one script can cost in SMS fees.
+JOIN_SENDS_PER_IP_PER_HOUR = 20
+JOIN_CODE_KEY = "join:code:{merchant_id}:{phone}"
+JOIN_RESEND_KEY = "join:resend:{merchant_id}:{phone}"
+JOIN_IP_KEY = "join:ip:{ip}"
+
+# Browser cookies of the member pages: the chosen language (kept a year, it is a preference,
+# not a credential) and the random secret that anti-CSRF tokens are bound to.
+LANG_COOKIE = "eng_lang"
+LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
+CSRF_COOKIE = "eng_csrf"
+
+# Merchant console sessions: a random id in an HttpOnly cookie; the session lives in Redis
+# under the id's SHA-256, so a copy of Redis holds nothing a browser could present, and
+# logging out really ends it. Eight idle hours cover a shop's working day; a week is the
+# most any one session lasts, however busy.
+CONSOLE_COOKIE = "eng_console"
+CONSOLE_SESSION_KEY = "console:session:{digest}"
+CONSOLE_SESSION_IDLE_SECONDS = 8 * 3600
+CONSOLE_SESSION_MAX_SECONDS = 7 * 24 * 3600
+# Console sign-in throttling, in fixed 15-minute windows. Five wrong passwords per email
+# allow for typos but not for guessing; thirty attempts per address let a shop's staff share
+# one connection while a script trying many emails soon stops.
+CONSOLE_LOGIN_WINDOW_SECONDS = 15 * 60
+CONSOLE_LOGIN_FAILURES_PER_EMAIL = 5
+CONSOLE_LOGIN_ATTEMPTS_PER_IP = 30
+CONSOLE_LOGIN_EMAIL_KEY = "console:login:email:{digest}"
+CONSOLE_LOGIN_IP_KEY = "console:login:ip:{ip}"
+# The live dashboard refreshes this often: quick enough to watch a launch, cheap because it
+# reads Redis counters and one index range of recent draws.
+CONSOLE_REFRESH_SECONDS = 5
+# CSV exports read this many rows per query and stream them out, so memory stays flat for
+# any export size and no connection is held while a slow client downloads.
+EXPORT_BATCH_ROWS = 2000

@@ -25,3 +25,10 @@ async def emit(conn: asyncpg.Connection, event: str, payload: dict[str, Any]) ->
 
 
 COUPON_REDEEMED = "coupon.redeemed"
+# An order was created (payload: merchant_id, order_id, member_id, amount, created_at) or
+# refunded (adds refund_id, refunded_before, refund amount as "amount", paid). Points and
+# commissions hang on these; listeners must be idempotent (keyed by order / refund id).
+ORDER_PAID = "order.paid"
+ORDER_REFUNDED = "order.refunded"
+# A member was created (payload: merchant_id, member_id, created_at): the join bonus.
+MEMBER_CREATED = "member.created"

@@ -135,26 +135,6 @@ async def member_total_counts(conn: asyncpg.Connection | asyncpg.Pool,
     )
 
 
-async def insert_draw(conn: asyncpg.Connection | asyncpg.Pool, *, id: str, merchant_id: str,
-                      campaign_id: str, member_id: str, prize_id: str | None, outcome: str,
-                      win_seq: int | None, local_day: date, points_spent: int,
-                      idempotency_key: str | None, response: str, created_at: datetime) -> bool:
-    """Insert a draw. A win is inserted only while its sequence number is within the prize's
-    quantity (PostgreSQL's guard against oversell); False means the win was refused."""
-    status = await conn.execute(
-        """INSERT INTO draws (id, merchant_id, campaign_id, member_id, prize_id, outcome,
-                              win_seq, local_day, points_spent, idempotency_key, response,
-                              created_at)
-           SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::text::jsonb, $12
-           WHERE $7::integer IS NULL OR EXISTS (
-               SELECT 1 FROM campaign_prizes
-               WHERE id = $5 AND (quantity IS NULL OR quantity >= $7))""",
-        id, merchant_id, campaign_id, member_id, prize_id, outcome, win_seq, local_day,
-        points_spent, idempotency_key, response, created_at,
-    )
-    return status.endswith(" 1")
-
-
 async def lock_unsettled_wins(conn: asyncpg.Connection, campaign_id: str,
                               limit: int) -> list[asyncpg.Record]:
     return await conn.fetch(
@@ -212,8 +192,9 @@ async def campaigns_with_stale_wins(conn: asyncpg.Connection | asyncpg.Pool,
 async def campaigns_past_end(conn: asyncpg.Connection | asyncpg.Pool,
                              now: datetime) -> list[asyncpg.Record]:
     return await conn.fetch(
-        """SELECT id, merchant_id FROM campaigns
-           WHERE status IN ('active', 'paused') AND ends_at <= $1""",
+        """SELECT c.id, c.merchant_id, m.time_zone
+           FROM campaigns c JOIN merchants m ON m.id = c.merchant_id
+           WHERE c.status IN ('active', 'paused') AND c.ends_at <= $1""",
         now,
     )
 
@@ -254,3 +235,109 @@ async def template_id_by_name(conn: asyncpg.Connection, merchant_id: str,
         "SELECT id FROM coupon_templates WHERE merchant_id = $1 AND name = $2 ORDER BY id LIMIT 1",
         merchant_id, name)
     return value
+
+
+async def insert_draws(conn: asyncpg.Connection | asyncpg.Pool,
+                       rows: list[tuple[Any, ...]]) -> set[str]:
+    """Insert many draws in one statement (one commit for all). A win is inserted only while
+    its sequence number is within the prize's quantity and not taken (PostgreSQL's own guard
+    against oversell); returns the ids inserted, so refused wins can be told apart."""
+    inserted = await conn.fetch(
+        """INSERT INTO draws (id, merchant_id, campaign_id, member_id, prize_id, outcome,
+                              win_seq, local_day, points_spent, idempotency_key, response,
+                              created_at)
+           SELECT u.id, u.merchant_id, u.campaign_id, u.member_id, u.prize_id, u.outcome,
+                  u.win_seq, u.local_day, u.points_spent, u.idempotency_key,
+                  u.response::jsonb, u.created_at
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                       $7::integer[], $8::date[], $9::integer[], $10::text[], $11::text[],
+                       $12::timestamptz[])
+                AS u(id, merchant_id, campaign_id, member_id, prize_id, outcome, win_seq,
+                     local_day, points_spent, idempotency_key, response, created_at)
+           WHERE u.win_seq IS NULL OR EXISTS (
+               SELECT 1 FROM campaign_prizes p
+               WHERE p.id = u.prize_id AND (p.quantity IS NULL OR p.quantity >= u.win_seq))
+           ON CONFLICT (prize_id, win_seq) WHERE win_seq IS NOT NULL DO NOTHING
+           RETURNING id""",
+        *[list(col) for col in zip(*rows, strict=True)],
+    )
+    return {r["id"] for r in inserted}
+
+
+# Game pages and the member home.
+
+async def member_draw_counts_for(conn: asyncpg.Connection | asyncpg.Pool, campaign_id: str,
+                                 member_id: str, day: date) -> asyncpg.Record:
+    """A member's draws in one campaign, today and in total (durable draws only: a result is
+    returned to the browser only once its row is committed)."""
+    row = await conn.fetchrow(
+        """SELECT count(*) FILTER (WHERE local_day = $3) AS today, count(*) AS total
+           FROM draws WHERE member_id = $2 AND campaign_id = $1""",
+        campaign_id, member_id, day,
+    )
+    assert row is not None
+    return row
+
+
+async def open_campaigns(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
+                         now: datetime, limit: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT id, name, game, starts_at, ends_at FROM campaigns
+           WHERE merchant_id = $1 AND status = 'active'
+             AND (starts_at IS NULL OR starts_at <= $2) AND (ends_at IS NULL OR ends_at > $2)
+           ORDER BY id DESC LIMIT $3""",
+        merchant_id, now, limit,
+    )
+
+
+async def recent_draws_of_member(conn: asyncpg.Connection | asyncpg.Pool, member_id: str,
+                                 limit: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT d.id, d.campaign_id, c.name AS campaign_name, c.game, d.outcome,
+                  d.response -> 'prize' ->> 'name' AS prize_name, d.created_at
+           FROM draws d JOIN campaigns c ON c.id = d.campaign_id
+           WHERE d.member_id = $1 ORDER BY d.id DESC LIMIT $2""",
+        member_id, limit,
+    )
+
+
+# The merchant console
+
+async def campaigns_of_merchant(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
+                                limit: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"""SELECT {_CAMPAIGN} FROM campaigns WHERE merchant_id = $1
+            ORDER BY id DESC LIMIT $2""",
+        merchant_id, limit,
+    )
+
+
+async def draw_buckets(conn: asyncpg.Connection | asyncpg.Pool, campaign_id: str,
+                       id_floor: str, since: datetime, size_seconds: int,
+                       origin: datetime) -> list[asyncpg.Record]:
+    """Draws and wins per time bucket and prize since ``since``. ``id_floor`` bounds the
+    read to an index range of (campaign_id, id); ids are time-ordered."""
+    return await conn.fetch(
+        """SELECT date_bin(make_interval(secs => $4), created_at, $5) AS bucket, prize_id,
+                  count(*) AS draws, count(*) FILTER (WHERE outcome = 'win') AS wins
+           FROM draws
+           WHERE campaign_id = $1 AND id >= $2 AND created_at >= $3
+           GROUP BY 1, 2""",
+        campaign_id, id_floor, since, size_seconds, origin,
+    )
+
+
+async def draws_for_export(conn: asyncpg.Connection | asyncpg.Pool, campaign_id: str,
+                           after: str | None, limit: int) -> list[asyncpg.Record]:
+    """One batch of a campaign's draws in id order after ``after`` (keyset)."""
+    return await conn.fetch(
+        """SELECT d.id, d.created_at, d.member_id, m.external_id, m.phone, d.outcome,
+                  d.prize_id, p.name AS prize_name, p.kind AS prize_kind, d.points_spent,
+                  d.settled_at
+           FROM draws d
+           JOIN members m ON m.id = d.member_id
+           LEFT JOIN campaign_prizes p ON p.id = d.prize_id
+           WHERE d.campaign_id = $1 AND ($2::text IS NULL OR d.id > $2)
+           ORDER BY d.id LIMIT $3""",
+        campaign_id, after, limit,
+    )

@@ -18,9 +18,16 @@ from engagement.constants import PURGE_TOKENS_EVERY_MINUTES, QUEUE_NAME, SWEEP_E
 from engagement.coupons import tasks as coupon_tasks
 from engagement.db import create_pool
 from engagement.members import tasks as member_tasks
+from engagement.points import service as points_service
+from engagement.points import tasks as points_tasks
+from engagement.sends import tasks as send_tasks
 from engagement.state import Services
+from engagement.tiers import tasks as tier_tasks
+from engagement.webhooks import service as webhook_service
+from engagement.webhooks import tasks as webhook_tasks
 from games import service as game_service
 from games import tasks as game_tasks
+from referrals import tasks as referral_tasks
 
 FUNCTIONS = [
     func(member_tasks.purge_expired_tokens, name="members.purge_expired_tokens"),
@@ -29,6 +36,15 @@ FUNCTIONS = [
     func(game_tasks.settle_draws, name="games.settle_draws", keep_result=0),
     func(game_tasks.release_reservations, name="games.release_reservations"),
     func(game_tasks.sweep, name="games.sweep", keep_result=0),
+    func(referral_tasks.release_commissions, name="referrals.release_commissions"),
+    func(points_tasks.expire_due, name="points.expire_due"),
+    func(points_tasks.purge_idempotent_responses, name="points.purge_idempotent_responses"),
+    func(tier_tasks.evaluate, name="tiers.evaluate"),
+    # A send of 100,000 coupons takes seconds, not the default two minutes' worth of margin.
+    func(send_tasks.run, name="sends.run", timeout=1800),
+    func(send_tasks.schedule_daily, name="sends.schedule_daily"),
+    func(send_tasks.sweep, name="sends.sweep", keep_result=0),
+    func(webhook_tasks.deliver_due, name="webhooks.deliver_due", keep_result=0),
 ]
 
 CRON_JOBS = [
@@ -37,6 +53,26 @@ CRON_JOBS = [
     cron(coupon_tasks.expire_due, name="cron:coupons.expire_due", minute=None, second={30}),
     cron(game_tasks.sweep, name="cron:games.sweep", second=set(range(0, 60, SWEEP_EVERY_SECONDS)),
          run_at_startup=True, keep_result=0),
+    # Holds are days long: releasing once a minute is punctual enough and costs one query.
+    cron(referral_tasks.release_commissions, name="cron:referrals.release_commissions",
+         minute=None, second={15}),
+    # Points expire by the day: once a day at 18:05 UTC, 02:05 in Beijing (arq's crons run
+    # on the worker's clock, UTC in our images).
+    cron(points_tasks.expire_due, name="cron:points.expire_due", hour={18}, minute={5},
+         run_at_startup=False),
+    cron(points_tasks.purge_idempotent_responses, name="cron:points.purge_idempotent_responses",
+         minute={20}, run_at_startup=False),
+    # After the day's expiry, so tiers on points see today's balances.
+    cron(tier_tasks.evaluate, name="cron:tiers.evaluate", hour={18}, minute={35},
+         run_at_startup=False),
+    # Birthday sends: 00:00 UTC is 08:00 in Beijing, so the coupon arrives in the morning.
+    cron(send_tasks.schedule_daily, name="cron:sends.schedule_daily", hour={0}, minute={0},
+         run_at_startup=False),
+    cron(send_tasks.sweep, name="cron:sends.sweep", minute=set(range(0, 60, 5)),
+         run_at_startup=True, keep_result=0),
+    # The outbox is polled: the first retry waits 5 s, so every 5 s is punctual enough.
+    cron(webhook_tasks.deliver_due, name="cron:webhooks.deliver_due",
+         second=set(range(0, 60, 5)), run_at_startup=True, keep_result=0, unique=True),
 ]
 
 
@@ -46,6 +82,9 @@ def make_worker(settings: Settings | None = None, *, clock: Clock | None = None,
     assert settings.redis_url and settings.database_url
 
     game_service.register_hooks()
+    referral_tasks.register_hooks()
+    points_service.register_hooks()
+    webhook_service.register_hooks()
 
     async def on_startup(ctx: dict[str, Any]) -> None:
         assert settings.database_url
