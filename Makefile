@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: install run worker demo migrate lint test bench clean messages
+.PHONY: install run worker demo migrate lint browser test bench clean messages
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,22 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: lint
+# The browser tests drive Debian's chromium through Playwright (never `playwright install`,
+# which downloads a browser); CJK fonts make the pages and screenshots readable. As root
+# (CI, these machines) they are installed when missing; anyone else is told what to install.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  else echo "browser tests need: sudo apt-get install chromium fonts-noto-cjk"; exit 1; fi; \
+	fi
+
+test: lint browser
 	$(BIN)/pytest -q
+
+bench: install
+	$(BIN)/python bench/draws.py
 
 # After changing texts in templates or code: refresh the English catalog, then translate
 # the new empty entries in engagement/locale/en/LC_MESSAGES/messages.po.
