@@ -46,11 +46,12 @@ def all_routes() -> list[BaseRoute]:
     return [
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),
+        # Starlette tries routes in order: the draw endpoint, the hot path, comes early.
+        *game_routes,
         Route("/openapi.json", openapi.openapi_json, methods=["GET"]),
         Route("/docs", openapi.docs_page, methods=["GET"]),
         *member_routes,
         *coupon_routes,
-        *game_routes,
         *pages.routes,
         *join_routes,
         *game_pages.routes,

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import time
 from contextvars import ContextVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from engagement.ids import new_id
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 access_log = logging.getLogger("engagement.access")
@@ -47,7 +46,7 @@ class RequestLogMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        rid = incoming if _VALID_ID.match(incoming) else new_id("req")
+        rid = incoming if _VALID_ID.match(incoming) else "req_" + secrets.token_hex(8)
         token = request_id_var.set(rid)
         started = time.perf_counter()
         status = 500

@@ -2,17 +2,21 @@
 -- with the caller's random number, stock, counters. All keys share the campaign hash tag.
 -- KEYS: 1 meta, 2 wins, 3 qty, 4 member day count, 5 member total count, 6 idempotency,
 --       7 member burst counter, 8 stats
--- ARGV: 1 now_ms, 2 random integer, 3 draw id, 4 created_at (ISO), 5 '1' if idempotent,
---       6 request hash, 7 campaign id, 8 merchant id, 9 day counter ttl, 10 idempotency ttl
+-- ARGV[1], tab-separated (one argument: the client packs each argument in Python, and
+-- the draw path is hot): 1 now_ms, 2 random integer, 3 draw id, 4 created_at (ISO),
+-- 5 '1' if idempotent, 6 request hash, 7 campaign id, 8 merchant id, 9 day counter ttl,
+-- 10 idempotency ttl
+local args = {}
+for field in string.gmatch(ARGV[1], '[^\t]+') do args[#args + 1] = field end
 local meta = redis.call('HMGET', KEYS[1], 'merchant', 'status', 'starts_ms', 'ends_ms',
   'per_day', 'total', 'prizes', 'total_weight', 'rate_limit', 'rate_window', 'entry_cost')
 if not meta[1] then return {'noprime'} end
-if meta[1] ~= ARGV[8] then return {'not_found'} end
-if ARGV[5] == '1' then
+if meta[1] ~= args[8] then return {'not_found'} end
+if args[5] == '1' then
   local prev = redis.call('GET', KEYS[6])
   if prev then return {'replay', prev} end
 end
-local now = tonumber(ARGV[1])
+local now = tonumber(args[1])
 if meta[2] ~= 'active' or (meta[3] ~= '' and now < tonumber(meta[3]))
    or (meta[4] ~= '' and now >= tonumber(meta[4])) then
   return {'not_active', meta[2]}
@@ -28,13 +32,13 @@ if burst > tonumber(meta[9]) then
   return {'rate', redis.call('TTL', KEYS[7])}
 end
 day = redis.call('INCR', KEYS[4])
-redis.call('EXPIRE', KEYS[4], tonumber(ARGV[9]))
+redis.call('EXPIRE', KEYS[4], tonumber(args[9]))
 tot = redis.call('INCR', KEYS[5])
 if tot == 1 then redis.call('HINCRBY', KEYS[8], 'players', 1) end
 redis.call('HINCRBY', KEYS[8], 'draws', 1)
 
 local prizes = cjson.decode(meta[7])
-local r = tonumber(ARGV[2]) % tonumber(meta[8])
+local r = tonumber(args[2]) % tonumber(meta[8])
 local chosen = prizes[#prizes]
 local acc = 0
 for _, p in ipairs(prizes) do
@@ -58,11 +62,11 @@ end
 local remaining_today, remaining_total = cjson.null, cjson.null
 if meta[5] ~= '' then remaining_today = tonumber(meta[5]) - day end
 if meta[6] ~= '' then remaining_total = tonumber(meta[6]) - tot end
-local body = cjson.encode({id = ARGV[3], campaign_id = ARGV[7], outcome = outcome, prize = prize,
+local body = cjson.encode({id = args[3], campaign_id = args[7], outcome = outcome, prize = prize,
   segment_id = segment, remaining = {today = remaining_today, total = remaining_total},
-  created_at = ARGV[4]})
-if ARGV[5] == '1' then
-  redis.call('SET', KEYS[6], 'P|' .. ARGV[6] .. '|' .. body, 'EX', tonumber(ARGV[10]))
+  created_at = args[4]})
+if args[5] == '1' then
+  redis.call('SET', KEYS[6], 'P|' .. args[6] .. '|' .. body, 'EX', tonumber(args[10]))
 end
 local prize_id = ''
 if outcome == 'win' then prize_id = chosen.id end

@@ -75,8 +75,7 @@ async def draw(svc: Services, principal: MemberPrincipal, campaign_id: str,
                   points_spent=cost, idempotency_key=idempotency_key, response=body,
                   created_at=now)
     try:
-        # Shielded: a client that hangs up mid-write must not leave a half-made draw.
-        body, won = await asyncio.shield(_persist(svc, principal, row))
+        body, won = await _persist(svc, principal, row)
     except Exception:
         await scripts.run_undo(keys, prize_id=prize_id, first_draw=first_draw,
                                idempotent=idempotency_key is not None)
@@ -94,16 +93,11 @@ async def _persist(svc: Services, principal: MemberPrincipal, row: DrawRow
     A win PostgreSQL refuses (its sequence is past the prize's quantity, or taken: Redis
     had lost state) is recorded, and answered, as a lose."""
     if row.points_spent:
-        # The entry cost and the draw commit together, or not at all.
-        async with transaction(svc.pool) as conn:
-            await post_entries(conn, [Entry(row.merchant_id, row.member_id, -row.points_spent,
-                                            "draw_entry", f"draw_entry:{row.id}")],
-                               svc.clock.now())
-            if row.id in await queries.insert_draws(conn, [row.values()]):
-                return row.response, row.win_seq is not None
-            lose = _as_lose(row)
-            await queries.insert_draws(conn, [lose.values()])
-            return lose.response, False
+        # The entry cost and the draw commit together, or not at all; shielded so that a
+        # client hanging up cannot cut the transaction short after the script has run.
+        return await asyncio.shield(_persist_with_cost(svc, row))
+    # A cancelled request does not take its row out of the writer's batch: the draw is
+    # still recorded, just never shown.
     writer = writer_for(svc)
     if await writer.write(row):
         return row.response, row.win_seq is not None
@@ -111,6 +105,18 @@ async def _persist(svc: Services, principal: MemberPrincipal, row: DrawRow
     if not await writer.write(lose):
         raise RuntimeError(f"draw {row.id} could not be recorded")
     return lose.response, False
+
+
+async def _persist_with_cost(svc: Services, row: DrawRow) -> tuple[str, bool]:
+    async with transaction(svc.pool) as conn:
+        await post_entries(conn, [Entry(row.merchant_id, row.member_id, -row.points_spent,
+                                        "draw_entry", f"draw_entry:{row.id}")],
+                           svc.clock.now())
+        if row.id in await queries.insert_draws(conn, [row.values()]):
+            return row.response, row.win_seq is not None
+        lose = _as_lose(row)
+        await queries.insert_draws(conn, [lose.values()])
+        return lose.response, False
 
 
 def _as_lose(row: DrawRow) -> DrawRow:

@@ -58,6 +58,16 @@ def draw_keys(campaign_id: str, member_id: str, day: date, idempotency_key: str 
             member_total_key(campaign_id, member_id), idem, f"{t}:burst:{member_id}", c.stats]
 
 
+def draw_args(*, now_ms: int, rand: int, draw_id: str, created_at: str, idempotent: bool,
+              request_hash: str, campaign_id: str, merchant_id: str,
+              day_ttl: int = DRAW_DAY_COUNTER_TTL_SECONDS,
+              idempotency_ttl: int = IDEMPOTENCY_TTL_SECONDS) -> str:
+    """draw.lua's one argument: its fields joined by tabs (none may be empty or hold one)."""
+    return "\t".join((str(now_ms), str(rand), draw_id, created_at, "1" if idempotent else "0",
+                      request_hash, campaign_id, merchant_id, str(day_ttl),
+                      str(idempotency_ttl)))
+
+
 class Scripts:
     """The Lua scripts, loaded once per Redis client (EVALSHA, falling back to EVAL)."""
 
@@ -72,9 +82,10 @@ class Scripts:
     async def run_draw(self, keys: list[str], *, now_ms: int, rand: int, draw_id: str,
                        created_at: str, idempotent: bool, request_hash: str, campaign_id: str,
                        merchant_id: str) -> list[Any]:
-        result = await self._batch.call(keys, [
-            now_ms, rand, draw_id, created_at, "1" if idempotent else "0", request_hash,
-            campaign_id, merchant_id, DRAW_DAY_COUNTER_TTL_SECONDS, IDEMPOTENCY_TTL_SECONDS])
+        result = await self._batch.call(keys, [draw_args(
+            now_ms=now_ms, rand=rand, draw_id=draw_id, created_at=created_at,
+            idempotent=idempotent, request_hash=request_hash, campaign_id=campaign_id,
+            merchant_id=merchant_id)])
         return [x.decode() if isinstance(x, bytes) else x for x in result]
 
     async def run_undo(self, keys: list[str], *, prize_id: str, first_draw: bool,

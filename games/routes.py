@@ -101,6 +101,11 @@ async def my_draws(request: Request) -> Response:
 
 _ERRORS = ("not_found", "invalid_status_transition", "insufficient_inventory")
 routes = [
+    api_route("/api/v1/campaigns/{campaign_id}/draws", create_draw, "POST", ApiDoc(
+        "Draw once (member token)", TAG, auth="member", response=DrawOut, status=201,
+        idempotent=True,
+        errors=("campaign_not_active", "draw_limit_reached", "insufficient_points",
+                "rate_limited", "idempotency_key_reused", "not_found"))),
     api_route("/api/v1/campaigns", create_campaign, "POST", ApiDoc(
         "Create a campaign (draft) with its prize pool", TAG, auth="merchant",
         body=CampaignCreate, response=CampaignOut, status=201,
@@ -122,11 +127,6 @@ routes = [
     api_route("/api/v1/campaigns/{campaign_id}/stats", campaign_stats, "GET", ApiDoc(
         "Live numbers from counters: draws, players, wins per prize, coupons, backlog", TAG,
         auth="merchant", response=StatsOut, errors=("not_found",))),
-    api_route("/api/v1/campaigns/{campaign_id}/draws", create_draw, "POST", ApiDoc(
-        "Draw once (member token)", TAG, auth="member", response=DrawOut, status=201,
-        idempotent=True,
-        errors=("campaign_not_active", "draw_limit_reached", "insufficient_points",
-                "rate_limited", "idempotency_key_reused", "not_found"))),
     api_route("/api/v1/me/draws", my_draws, "GET", ApiDoc(
         "The signed-in member's draws, newest first", TAG, auth="member", response=DrawPage,
         query={"limit": "page size, at most 200", "cursor": "next_cursor of the last page"})),

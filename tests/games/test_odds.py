@@ -12,7 +12,7 @@ from scipy import stats as scipy_stats
 
 from engagement.state import Services
 from games import hot_state
-from games.engine import draw_keys, scripts_for
+from games.engine import draw_args, draw_keys, scripts_for
 from tests.factories import Factory
 
 
@@ -27,9 +27,10 @@ async def _draw_many(services: Services, merchant_id: str, campaign_id: str,
             for i in range(start, min(n, start + batch)):
                 # A fresh member per draw keeps the burst guard out of the way.
                 keys = draw_keys(campaign_id, f"m{i}", now.date(), None)
-                await scripts.draw(keys=keys, args=[
-                    int(now.timestamp() * 1000), secrets.randbits(52), f"d{i}",
-                    now.isoformat(), "0", "-", campaign_id, merchant_id, 3600, 3600],
+                await scripts.draw(keys=keys, args=[draw_args(
+                    now_ms=int(now.timestamp() * 1000), rand=secrets.randbits(52),
+                    draw_id=f"d{i}", created_at=now.isoformat(), idempotent=False,
+                    request_hash="-", campaign_id=campaign_id, merchant_id=merchant_id)],
                     client=pipe)
             results += [[x.decode() if isinstance(x, bytes) else x for x in r]
                         for r in await pipe.execute()]
