@@ -158,22 +158,22 @@ async def _prime_from_record(svc: Services, principal: MemberPrincipal, campaign
                           campaign_id, principal.merchant.time_zone, now)
 
 
-# Settlement jobs are coalesced per campaign and time bucket: every win in one bucket
-# shares one job, which runs when the bucket has closed, so it sees all of their rows.
-_last_bucket: dict[str, int] = {}
-
-
 async def _enqueue_settlement(svc: Services, campaign_id: str) -> None:
+    """Settlement jobs are coalesced per campaign and time bucket: every win of a bucket
+    shares one job, which runs when the bucket has closed, so it sees all of their rows.
+    Each process remembers the last bucket it enqueued for, to skip the round trips."""
     bucket_ms = svc.settings.settle_bucket_ms
     bucket = int(time.time() * 1000) // bucket_ms
-    if _last_bucket.get(campaign_id) == bucket:
+    last: dict[str, int] = svc.local.setdefault("games.settle_buckets", {})
+    if last.get(campaign_id) == bucket:
         return
-    _last_bucket[campaign_id] = bucket
+    last[campaign_id] = bucket
     run_at = datetime.fromtimestamp((bucket + 1) * bucket_ms / 1000, tz=UTC)
     try:
         await enqueue(svc.redis, Job("games.settle_draws", (campaign_id,),
                                      job_id=f"games.settle_draws:{campaign_id}:{bucket}",
                                      defer_until=run_at))
-    except Exception:  # the sweeper finds unsettled wins in PostgreSQL
+    except Exception:  # the next win retries; the sweeper finds anything left behind
+        last.pop(campaign_id, None)
         log.exception("could not enqueue settlement for %s", campaign_id)
 
