@@ -190,3 +190,12 @@ async def test_another_merchants_objects_are_not_found(
     # While the owner reaches all of it.
     for path in gets:
         assert (await shop.get(_fill(path, ids))).status_code == 200, path
+
+
+async def test_a_new_merchant_is_told_where_to_start(shop: Console) -> None:
+    coupons = await shop.get("/console/coupons")
+    assert coupons.status_code == 200
+    assert "还没有优惠券" in coupons.text and 'href="/console/coupons/new"' in coupons.text
+    campaigns = await shop.get("/console/campaigns")
+    assert campaigns.status_code == 200
+    assert "还没有活动" in campaigns.text and 'href="/console/campaigns/new"' in campaigns.text
