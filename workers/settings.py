@@ -110,6 +110,9 @@ def make_worker(settings: Settings | None = None, *, clock: Clock | None = None,
         "max_jobs": settings.worker_max_jobs,
         "job_timeout": 120,
         "keep_result": 60,
+        # The health key (arq:queue:health-check) is refreshed this often and outlives it
+        # by a second, so compose's health check sees a dead worker within half a minute.
+        "health_check_interval": 30,
         "burst": burst,
         "handle_signals": not burst,
     }

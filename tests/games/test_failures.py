@@ -54,6 +54,8 @@ async def test_worker_killed_mid_settlement_every_win_gets_one_coupon(
     worker = _start_worker(settings)
     try:
         assert await _wait_for(lambda: _positive(coupons), 60)
+        # What compose's health check reads: the running worker keeps this key fresh.
+        assert await services.redis.exists("arq:queue:health-check")
         worker.send_signal(signal.SIGKILL)
         worker.wait(10)
     finally:
