@@ -30,3 +30,23 @@ def test_id_floor_bounds_ids_made_from_then_on() -> None:
     made = new_id("drw")
     later = id_floor("drw", time.time_ns() // 1_000_000 + 1000)
     assert before <= made < later
+
+
+def test_the_encoding_is_base32_in_crockfords_alphabet() -> None:
+    """Ids already stored were written as base32 of 6 time bytes and 10 random bytes, mapped
+    onto Crockford's alphabet; the encoder must keep writing exactly that."""
+    import base64
+    import secrets
+
+    from engagement.ids import _crockford, _time_part
+
+    to_crockford = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
+                                 "0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+
+    def reference(raw: bytes) -> str:
+        return base64.b32encode(raw).decode().rstrip("=").translate(to_crockford)
+
+    for ms in (0, 1, 1_700_000_000_123, 2**48 - 1, *(secrets.randbits(48) for _ in range(500))):
+        assert _time_part(ms) == reference(ms.to_bytes(6, "big"))
+    for value in (0, 2**80 - 1, *(secrets.randbits(80) for _ in range(500))):
+        assert _crockford(value, 16) == reference(value.to_bytes(10, "big"))
