@@ -7,12 +7,14 @@ import json
 import weakref
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from hiredis import pack_command
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, ResponseError
 
 from engagement.constants import (
     CAMPAIGN_TAG,
@@ -29,6 +31,7 @@ def _tag(campaign_id: str) -> str:
 
 @dataclass(frozen=True)
 class CampaignKeys:
+    tag: str
     meta: str
     wins: str
     qty: str
@@ -37,8 +40,13 @@ class CampaignKeys:
 
     @classmethod
     def of(cls, campaign_id: str) -> CampaignKeys:
-        t = _tag(campaign_id)
-        return cls(f"{t}:meta", f"{t}:wins", f"{t}:qty", f"{t}:stats", f"{t}:prime")
+        return _campaign_keys(campaign_id)
+
+
+@lru_cache(maxsize=4096)  # every draw needs them: built once per campaign
+def _campaign_keys(campaign_id: str) -> CampaignKeys:
+    t = _tag(campaign_id)
+    return CampaignKeys(t, f"{t}:meta", f"{t}:wins", f"{t}:qty", f"{t}:stats", f"{t}:prime")
 
 
 def member_day_key(campaign_id: str, member_id: str, day: date) -> str:
@@ -51,11 +59,13 @@ def member_total_key(campaign_id: str, member_id: str) -> str:
 
 def draw_keys(campaign_id: str, member_id: str, day: date, idempotency_key: str | None
               ) -> list[str]:
-    c = CampaignKeys.of(campaign_id)
-    t = _tag(campaign_id)
+    """draw.lua's KEYS (the per-member ones spelled as member_day_key and member_total_key
+    spell them, which the re-prime writes)."""
+    c = _campaign_keys(campaign_id)
+    t = c.tag
     idem = f"{t}:idem:{member_id}:{idempotency_key}" if idempotency_key else f"{t}:idem:-"
-    return [c.meta, c.wins, c.qty, member_day_key(campaign_id, member_id, day),
-            member_total_key(campaign_id, member_id), idem, f"{t}:burst:{member_id}", c.stats]
+    return [c.meta, c.wins, c.qty, f"{t}:day:{day.isoformat()}:{member_id}",
+            f"{t}:tot:{member_id}", idem, f"{t}:burst:{member_id}", c.stats]
 
 
 def draw_args(*, now_ms: int, rand: int, draw_id: str, created_at: str, idempotent: bool,
@@ -158,12 +168,29 @@ class _ScriptBatch:
 
     async def _evalsha(self, batch: list[tuple[list[str], list[Any], asyncio.Future[Any]]]
                        ) -> list[Any]:
-        # EVALSHA straight away: redis-py's pipelined Script objects would first ask
-        # SCRIPT EXISTS on every execute, a second round trip per batch.
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for keys, args, _ in batch:
-                pipe.evalsha(self.script.sha, len(keys), *keys, *args)
-            results: list[Any] = await pipe.execute(raise_on_error=False)
+        """EVALSHA for the whole batch in one write, replies read in order; an error reply
+        (NOSCRIPT) is returned in its place. The commands are packed by hiredis, in C:
+        redis-py's pipeline packs them in Python, argument by argument, which cost more
+        than the rest of a draw's Redis work together."""
+        sha = self.script.sha
+        packed = b"".join([pack_command(("EVALSHA", sha, len(keys), *keys, *args))
+                           for keys, args, _ in batch])
+        pool = self.redis.connection_pool
+        conn = await pool.get_connection()
+        try:
+            await conn.send_packed_command(packed)
+            results: list[Any] = []
+            for _ in batch:
+                try:
+                    results.append(await conn.read_response())
+                except ResponseError as exc:  # this script's own error; the rest follow
+                    results.append(exc)
+        except BaseException:
+            # A reply may be left unread: the connection cannot be trusted again.
+            await conn.disconnect(nowait=True)
+            raise
+        finally:
+            await pool.release(conn)
         return results
 
 

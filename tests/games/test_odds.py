@@ -91,3 +91,16 @@ async def test_a_prize_that_runs_out_does_not_raise_the_others_odds(
     test = scipy_stats.binomtest(small_after, len(after), 0.25)
     assert test.pvalue > 0.001, (small_after, len(after))
     assert sum(1 for o in after if o[0] == "lose") == len(after) - small_after
+
+
+def test_draw_keys_spell_the_member_keys_as_the_re_prime_writes_them() -> None:
+    from datetime import date
+
+    from games.engine import CampaignKeys, member_day_key, member_total_key
+
+    keys = draw_keys("cmp_1", "mem_1", date(2026, 11, 23), "k1")
+    c = CampaignKeys.of("cmp_1")
+    assert keys[:3] == [c.meta, c.wins, c.qty] and keys[7] == c.stats
+    assert keys[3] == member_day_key("cmp_1", "mem_1", date(2026, 11, 23))
+    assert keys[4] == member_total_key("cmp_1", "mem_1")
+    assert len({k.split("}")[0] for k in keys}) == 1  # one hash tag: one cluster slot
