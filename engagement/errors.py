@@ -55,6 +55,10 @@ class InvalidInput(AppError):
     status, code, message = 422, "validation_error", "The request is not valid."
 
 
+class PayloadTooLarge(AppError):
+    status, code, message = 413, "payload_too_large", "The request body is too large."
+
+
 class IdempotencyKeyReused(AppError):
     status, code = 422, "idempotency_key_reused"
     message = "This Idempotency-Key was used with a different request body."

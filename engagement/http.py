@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from engagement.errors import InvalidInput, validation_error
 
@@ -33,7 +34,7 @@ class ApiDoc:
     query: dict[str, str] = field(default_factory=dict)
 
 
-def api_route(path: str, handler: Handler, method: str, doc: ApiDoc) -> Route:
+def api_route(path: str, handler: Handler | ASGIApp, method: str, doc: ApiDoc) -> Route:
     route = Route(path, handler, methods=[method])
     route.openapi = doc  # type: ignore[attr-defined]
     return route

@@ -49,3 +49,31 @@ async def test_points_prize_is_credited_once(factory: Factory, settings: Setting
     stats = (await factory.client.get(f"/api/v1/campaigns/{campaign['id']}/stats",
                                       headers=shop.headers)).json()
     assert stats["unsettled"] == 0 and stats["coupons_issued"] == 0
+
+
+async def test_bad_draw_requests_get_a_coded_4xx_and_change_nothing(factory: Factory) -> None:
+    shop = await factory.merchant()
+    campaign = await factory.campaign(shop, [
+        {"name": "88积分", "kind": "points", "points": 88, "quantity": 10, "weight": 1}])
+    member = await factory.member(shop)
+    url = f"/api/v1/campaigns/{campaign['id']}/draws"
+    bad = [
+        ({"content": b"{not json"}, 422, "validation_error"),
+        ({"json": [1, 2]}, 422, "validation_error"),
+        ({"content": b"{}" + b" " * 5000}, 413, "payload_too_large"),
+        ({"headers": {"Idempotency-Key": "x" * 256}}, 422, "validation_error"),
+        ({"headers": {"Idempotency-Key": "tab\there"}}, 422, "validation_error"),
+    ]
+    for extra, status, code in bad:
+        headers = {**member.headers, **extra.pop("headers", {})}
+        r = await factory.client.post(url, headers=headers, **extra)  # type: ignore[arg-type]
+        assert (r.status_code, r.json()["error"]["code"]) == (status, code), r.text
+        assert r.headers["x-request-id"].startswith("req_")
+    stats = (await factory.client.get(f"/api/v1/campaigns/{campaign['id']}/stats",
+                                      headers=shop.headers)).json()
+    assert stats["draws"] == 0 and stats["players"] == 0
+    # A body that is a JSON object is fine, and so is none at all.
+    for extra in ({"json": {"source": "poster"}}, {}):
+        r = await factory.client.post(url, headers=member.headers, **extra)  # type: ignore[arg-type]
+        assert r.status_code == 201 and r.headers["content-type"] == "application/json", r.text
+        assert int(r.headers["content-length"]) == len(r.content)
