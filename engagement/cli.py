@@ -79,6 +79,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from workers.settings import make_worker
 
     with servers(get_settings()) as settings:
+        os.nice(settings.worker_nice)  # after the embedded servers, which keep their own
         worker = make_worker(settings)
         worker.run()
     return 0

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     # keep row locks short.
     settle_batch: int = Field(default=500, ge=1, le=10_000)
     worker_poll_delay: float = Field(default=0.02, gt=0)
+    # The worker's CPU priority (nice increment): on a machine it shares with web processes,
+    # member requests come first; settlement has a budget of a second, not milliseconds.
+    worker_nice: int = Field(default=10, ge=0, le=19)
     worker_max_jobs: int = Field(default=20, ge=1)
     # Who delivers join verification codes: "log" (development: the code goes to the log) or
     # "package.module:Name", a class with ``async send(phone, code, merchant)`` (an SMS API).

@@ -76,6 +76,11 @@ def test_run_on_embedded_servers_stops_clean_and_keeps_data(tmp_path: Path) -> N
         r = httpx.post(f"http://127.0.0.1:{port}/api/v1/members", json={"external_id": "k1"},
                        headers={"Authorization": f"Bearer {key}"}, timeout=5)
         assert r.status_code == 201
+        # The worker yields the CPU to the web process (ENGAGEMENT_WORKER_NICE, default 10).
+        children = {" ".join(c.cmdline()): c for c in psutil.Process(proc.pid).children()}
+        worker = next(c for cmd, c in children.items() if "engagement.cli worker" in cmd)
+        web = next(c for cmd, c in children.items() if "engagement.cli serve" in cmd)
+        assert worker.nice() == min(19, web.nice() + 10)
     finally:
         _stop(proc)
     time.sleep(0.5)
