@@ -147,7 +147,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--members", type=int, default=2000)
-    parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--web-workers", type=int, default=1)
     args = parser.parse_args()
     if subprocess.run(["which", "wrk"], capture_output=True).returncode:
         print("wrk is needed: apt-get install wrk", file=sys.stderr)
@@ -233,6 +233,11 @@ def main() -> int:
     print(f"  after drain       : draws {settled['draws']}, wins {settled['wins']}, "
           f"coupons {settled['coupons']}, unsettled {settled['unsettled']}, "
           f"quantity {QUANTITY} -> {'OK' if ok else 'MISMATCH'}")
+    ratio, lag_p99 = draw["rps"] / bare["rps"], percentile(lags, 99)
+    checks = [("draw/bare >= 0.30", ratio >= 0.30), ("draw p99 <= 25 ms", draw["p99"] <= 25),
+              ("settlement lag p99 <= 1 s", lag_p99 <= 1000)]
+    print("  targets           : " + ", ".join(
+        f"{name} {'met' if met else 'NOT met'}" for name, met in checks))
     return 0 if ok else 1
 
 
