@@ -6,12 +6,18 @@ reuses what exists and prints fresh links."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+import asyncpg
 
 from engagement.clock import Clock
 from engagement.config import Settings, resolve_secret_key
+from engagement.console import queries as console_queries
+from engagement.console import service as console
+from engagement.console.schemas import UserCreate
 from engagement.db import create_pool, transaction
 from engagement.jobs import connect_queue
 from engagement.members import service as members
@@ -22,6 +28,7 @@ from engagement.merchants.service import create_merchant, issue_api_key
 from engagement.state import Services
 
 DEMO_SLUG = "demo"
+DEMO_EMAIL = "demo@example.com"
 DEMO_MEMBERS = [("demo-alice", "13800000001", "小红"), ("demo-bob", "13800000002", "小明"),
                 ("demo-carol", "13800000003", "阿伟")]
 
@@ -58,9 +65,12 @@ async def seed_demo(settings: Settings, steps: Sequence[DemoStep] = ()) -> str:
                     conn, merchant.id,
                     MemberCreate(external_id=external_id, phone=phone, name=name)))[0]
                 for external_id, phone, name in DEMO_MEMBERS]
+            console_login = await _console_login(conn, merchant, now)
             ctx = DemoContext(services, merchant, key, seeded)
+            base = settings.public_url.rstrip("/")
             ctx.lines += [f"Demo merchant: {merchant.name} ({merchant.id})",
-                          f"API key (shown once): {key}", "",
+                          f"API key (shown once): {key}",
+                          f"Console: {base}/console  {console_login}", "",
                           "Members (open an entry link on a phone to sign in):"]
             for member in seeded:
                 token = await members.issue_token(
@@ -73,7 +83,21 @@ async def seed_demo(settings: Settings, steps: Sequence[DemoStep] = ()) -> str:
     finally:
         await redis.aclose()
         await pool.close()
-    base = settings.public_url.rstrip("/")
     ctx.lines += ["", f"API docs: {base}/docs",
                   f"Try: curl -H 'Authorization: Bearer {key}' {base}/api/v1/members/<id>"]
     return "\n".join(ctx.lines)
+
+
+async def _console_login(conn: asyncpg.Connection, merchant: Merchant, now: datetime) -> str:
+    """A console user for the demo merchant with a fresh password, like the API key: shown
+    once, replaced on every run."""
+    password = secrets.token_urlsafe(12)
+    user = await console_queries.user_by_email(conn, DEMO_EMAIL)
+    if user is None:
+        await console.create_user(conn, merchant.id, UserCreate(email=DEMO_EMAIL,
+                                                                 password=password), now)
+    elif user["merchant_id"] == merchant.id:
+        await console.set_password(conn, user["id"], password)
+    else:  # the address signs in to another merchant's console: leave it alone
+        return f"(no login: {DEMO_EMAIL} belongs to another merchant)"
+    return f"email {DEMO_EMAIL}  password (shown once) {password}"

@@ -26,6 +26,11 @@ async def user_by_email(conn: Conn, email: str) -> asyncpg.Record | None:
     return await conn.fetchrow(f"SELECT {_USER} FROM merchant_users WHERE email = $1", email)
 
 
+async def set_password_hash(conn: asyncpg.Connection, user_id: str, password_hash: str) -> None:
+    await conn.execute("UPDATE merchant_users SET password_hash = $2 WHERE id = $1",
+                       user_id, password_hash)
+
+
 async def user_by_id(conn: Conn, user_id: str) -> asyncpg.Record | None:
     return await conn.fetchrow(f"SELECT {_USER} FROM merchant_users WHERE id = $1", user_id)
 

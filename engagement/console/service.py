@@ -31,6 +31,10 @@ async def create_user(conn: asyncpg.Connection, merchant_id: str, data: UserCrea
     return row
 
 
+async def set_password(conn: asyncpg.Connection, user_id: str, password: str) -> None:
+    await queries.set_password_hash(conn, user_id, await passwords.hash_password(password))
+
+
 async def authenticate(svc: Services, form: LoginForm, client: str) -> asyncpg.Record:
     """The user, once the throttle allows an attempt and the password matches. Unknown
     emails cost the same time as wrong passwords and count the same."""

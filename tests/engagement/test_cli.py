@@ -52,6 +52,26 @@ async def test_demo_seeds_members_with_working_entry_links(
         assert got.json()["status"] == "active"
     games = {line.split()[0] for line in lines if "/play/cmp_" in line}
     assert games == {"wheel", "scratch", "egg"}
+    password = _console_password(lines)
+    assert await _console_login(client, password) == 303
     again = run_cli(settings, "demo")  # reuses what exists
     assert again.returncode == 0, again.stderr
     assert [line.split()[-1] for line in again.stdout.splitlines() if "/play/" in line] == plays
+    # The console password is replaced, like the API key: only the new one signs in.
+    fresh = _console_password(again.stdout.splitlines())
+    assert fresh != password
+    assert await _console_login(client, password) == 401
+    assert await _console_login(client, fresh) == 303
+
+
+def _console_password(lines: list[str]) -> str:
+    line = next(line for line in lines if line.startswith("Console: "))
+    assert "/console" in line and "demo@example.com" in line
+    return line.split()[-1]
+
+
+async def _console_login(client: httpx.AsyncClient, password: str) -> int:
+    from tests.console.helpers import login
+
+    client.cookies.clear()
+    return (await login(client, "demo@example.com", password)).status_code
