@@ -192,6 +192,7 @@
     openedAt = Date.now();
     result.setAttribute("data-outcome", outcome.outcome);
     document.body.classList.add("has-sheet");
+    setBackgroundInert(true);
     result.focus();
     if (win) { celebrate(); }
     busy = false;
@@ -205,6 +206,7 @@
     sheet.hidden = true;
     result.removeAttribute("data-outcome");
     document.body.classList.remove("has-sheet");
+    setBackgroundInert(false);
     if (game && game.reset) { game.reset(); }
     if (!exhausted) { setPlayable(true); }
     if (playAgain && !exhausted) {
@@ -229,8 +231,41 @@
     }
   });
 
+  // While the sheet is open the rest of the page is inert (no focus, no taps, hidden from
+  // screen readers): every sibling along the path from the sheet up to <body>.
+  function setBackgroundInert(on) {
+    for (var node = sheet; node && node !== document.body; node = node.parentElement) {
+      var siblings = node.parentElement ? node.parentElement.children : [];
+      for (var i = 0; i < siblings.length; i++) {
+        var el = siblings[i];
+        if (el === node || el.tagName === "SCRIPT") { continue; }
+        if (on) { el.setAttribute("inert", ""); } else { el.removeAttribute("inert"); }
+      }
+    }
+  }
+
+  function sheetControls() {
+    return Array.prototype.filter.call(result.querySelectorAll("a[href], button"),
+      function (el) { return !el.hidden && !el.disabled && el.getClientRects().length > 0; });
+  }
+
   document.addEventListener("keydown", function (event) {
-    if (event.key === "Escape") { closeSheet(false); }
+    if (sheet.hidden) { return; }
+    if (event.key === "Escape") { closeSheet(false); return; }
+    if (event.key !== "Tab") { return; }
+    // Tab and Shift+Tab go round the sheet's own controls.
+    var controls = sheetControls();
+    if (!controls.length) { event.preventDefault(); result.focus(); return; }
+    var first = controls[0], last = controls[controls.length - 1];
+    var at = document.activeElement;
+    var inside = controls.indexOf(at) !== -1;
+    if (event.shiftKey && (!inside || at === first)) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && (!inside || at === last)) {
+      event.preventDefault();
+      first.focus();
+    }
   });
 
   sheet.addEventListener("click", function (event) {

@@ -98,6 +98,17 @@ async def test_a_new_visitor_joins_plays_each_game_and_finds_the_coupons(
     assert stats["draws"] == 1
     assert "今日还可参与 2 次" in await page.inner_text("[data-remaining]")
 
+    # The result sheet is modal: Tab and Shift+Tab stay on its controls, the page behind
+    # it is inert; Escape closes it and the page comes back.
+    focused = "document.activeElement.closest('#result') !== null"
+    for key in ["Tab"] * 5 + ["Shift+Tab"] * 5:
+        await page.keyboard.press(key)
+        assert await page.evaluate(focused), key
+    assert await page.evaluate("document.querySelector('.stage').inert")
+    await page.keyboard.press("Escape")
+    assert not await page.evaluate("document.querySelector('.stage').inert")
+    assert await page.locator("[data-sheet]").is_hidden()
+
     # Scratch card: scratched with a finger until the result shows.
     await page.goto(_path(games["scratch"]["play_url"]))
     await phone.screenshot("scratch-before")
