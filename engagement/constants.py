@@ -20,6 +20,10 @@ MEMBER_COOKIE = "eng_member"
 # be free.
 PURGE_TOKENS_EVERY_MINUTES = 10
 
+# Daily sends are scheduled this often: every time zone's offset is a multiple of 15 minutes,
+# so each merchant's send hour falls on a tick, and a run missed then follows within the day.
+SCHEDULE_DAILY_SENDS_EVERY_MINUTES = 15
+
 # Campaign hot state. Every key of one campaign carries the hash tag {c:<id>} so that the
 # draw script touches a single slot and stays valid on Redis Cluster.
 CAMPAIGN_TAG = "{{c:{campaign_id}}}"

@@ -14,7 +14,12 @@ from arq.worker import Worker
 
 from engagement.clock import Clock
 from engagement.config import Settings, get_settings, resolve_secret_key
-from engagement.constants import PURGE_TOKENS_EVERY_MINUTES, QUEUE_NAME, SWEEP_EVERY_SECONDS
+from engagement.constants import (
+    PURGE_TOKENS_EVERY_MINUTES,
+    QUEUE_NAME,
+    SCHEDULE_DAILY_SENDS_EVERY_MINUTES,
+    SWEEP_EVERY_SECONDS,
+)
 from engagement.coupons import tasks as coupon_tasks
 from engagement.db import create_pool
 from engagement.members import tasks as member_tasks
@@ -65,9 +70,11 @@ CRON_JOBS = [
     # After the day's expiry, so tiers on points see today's balances.
     cron(tier_tasks.evaluate, name="cron:tiers.evaluate", hour={18}, minute={35},
          run_at_startup=False),
-    # Birthday sends: 00:00 UTC is 08:00 in Beijing, so the coupon arrives in the morning.
-    cron(send_tasks.schedule_daily, name="cron:sends.schedule_daily", hour={0}, minute={0},
-         run_at_startup=False),
+    # Birthday sends: each merchant's run is made once its local time reaches 08:00
+    # (DAILY_SEND_LOCAL_HOUR), so every time zone gets the coupon in its own morning; the
+    # ticks before then, and after the day's run exists, make nothing.
+    cron(send_tasks.schedule_daily, name="cron:sends.schedule_daily",
+         minute=set(range(0, 60, SCHEDULE_DAILY_SENDS_EVERY_MINUTES)), run_at_startup=True),
     cron(send_tasks.sweep, name="cron:sends.sweep", minute=set(range(0, 60, 5)),
          run_at_startup=True, keep_result=0),
     # The outbox is polled: the first retry waits 5 s, so every 5 s is punctual enough.

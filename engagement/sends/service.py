@@ -24,6 +24,9 @@ from engagement.sends import queries
 from engagement.sends.schemas import RepurchaseRate, Segment, SendCreate, SendOut, SendQueued
 
 ISSUE_BATCH = 5_000  # coupons per transaction: big enough for speed, short enough to retry
+# Daily sends (a birthday coupon) go out from this hour of the merchant's own day: a coupon
+# that arrives in the morning is read, one at night is not.
+DAILY_SEND_LOCAL_HOUR = 8
 
 
 class UnknownTemplate(InvalidInput):
@@ -99,7 +102,8 @@ async def choose_targets(conn: asyncpg.Connection, send_id: str,
     if send is None or send["status"] in ("done", "failed", "scheduled"):
         return None
     if send["status"] == "queued":
-        today = now.astimezone(ZoneInfo(send["time_zone"])).date()
+        # A daily run targets its own day's birthdays even when its job runs after midnight.
+        today = send["run_date"] or now.astimezone(ZoneInfo(send["time_zone"])).date()
         targeted, held_out = await queries.fill_targets(
             conn, send_id, send["merchant_id"], send["segment"], send["holdout_percent"], now,
             birthdays(send["segment"], today))
@@ -147,10 +151,16 @@ async def fail(conn: asyncpg.Connection, send_id: str, error: str, now: datetime
 
 
 async def schedule_daily_runs(unit: Unit, now: datetime) -> int:
-    """One run per daily definition and day (in the merchant's time zone), once."""
+    """One run per daily definition and day (in the merchant's time zone), once, made at
+    the first call at or after DAILY_SEND_LOCAL_HOUR there; a later call the same day still
+    makes a run missed at that hour, and the run's unique (parent_id, run_date) stops a
+    second one."""
     made = 0
     for definition in await queries.daily_definitions(unit.conn):
-        today = now.astimezone(ZoneInfo(definition["time_zone"])).date()
+        local = now.astimezone(ZoneInfo(definition["time_zone"]))
+        if local.hour < DAILY_SEND_LOCAL_HOUR:
+            continue
+        today = local.date()
         run_id = new_id("snd")
         if await queries.insert_send(
                 unit.conn, id=run_id, merchant_id=definition["merchant_id"],

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, date, datetime
 
 import httpx
 
@@ -130,6 +131,52 @@ async def test_birthday_sends_run_daily_once_per_day(
     await drain(services.settings, clock)
     assert await birthday_coupons(tomorrow) == 1
     assert (await _result(client, merchant, definition))["issued"] == 4
+
+
+async def test_daily_sends_go_out_at_eight_in_each_merchants_own_morning(
+        client: httpx.AsyncClient, factory: Factory, services: Services,
+        clock: FrozenClock) -> None:
+    # 2026-11-23 23:59 UTC: 07:59 on the 24th in Shanghai, 15:59 on the 23rd in Los Angeles.
+    clock.at = datetime(2026, 11, 23, 23, 59, tzinfo=UTC)
+    shanghai = await factory.merchant("Shanghai Shop", time_zone="Asia/Shanghai")
+    los_angeles = await factory.merchant("LA Shop", time_zone="America/Los_Angeles")
+    shanghai_24th = await factory.member(shanghai, birthday="1990-11-24")
+    la_23rd = await factory.member(los_angeles, birthday="1990-11-23")
+    la_24th = await factory.member(los_angeles, birthday="1990-11-24")
+    definitions = {}
+    for merchant in (shanghai, los_angeles):
+        template = await factory.template(merchant, name="生日券")
+        r = await _send(client, merchant, name="生日有礼", coupon_template_id=template["id"],
+                        segment={"birthday": "today"}, holdout_percent=0, repeat="daily")
+        assert r.status_code == 202, r.text
+        definitions[merchant.id] = r.json()["id"]
+
+    async def run_dates(merchant: MerchantHandle) -> list[date]:
+        return [row["run_date"] for row in await services.pool.fetch(
+            "SELECT run_date FROM sends WHERE parent_id = $1 ORDER BY run_date",
+            definitions[merchant.id])]
+
+    ctx = {"services": services}
+    assert await tasks.schedule_daily(ctx) == 1
+    assert await run_dates(shanghai) == []
+    assert await run_dates(los_angeles) == [date(2026, 11, 23)]  # past 08:00 there
+    clock.advance(minutes=1)  # 08:00 in Shanghai
+    assert await tasks.schedule_daily(ctx) == 1
+    assert await run_dates(shanghai) == [date(2026, 11, 24)]
+    assert await tasks.schedule_daily(ctx) == 0  # once a day
+    clock.advance(hours=15, minutes=59)  # 07:59 on the 24th in Los Angeles
+    assert await tasks.schedule_daily(ctx) == 0
+    # 10:30 in Los Angeles: the worker was down at 08:00, the day's run is still made.
+    clock.advance(hours=2, minutes=31)
+    assert await tasks.schedule_daily(ctx) == 1
+    assert await tasks.schedule_daily(ctx) == 0
+    assert await run_dates(los_angeles) == [date(2026, 11, 23), date(2026, 11, 24)]
+    assert await run_dates(shanghai) == [date(2026, 11, 24)]
+    # Each run targets the birthdays of its own day, whenever its job gets to run.
+    await drain(services.settings, clock)
+    assert [await services.pool.fetchval(
+        "SELECT count(*) FROM coupons WHERE member_id = $1 AND source = 'send'", member.id)
+        for member in (shanghai_24th, la_23rd, la_24th)] == [1, 1, 1]
 
 
 async def test_send_to_100k_members_has_exact_counts(
