@@ -16,7 +16,7 @@ from engagement.coupons.schemas import (
     TemplateOut,
     TemplateUpdate,
 )
-from engagement.errors import Conflict, NotFound, register_constraint
+from engagement.errors import Conflict, InvalidInput, NotFound, register_constraint
 from engagement.ids import new_id, random_code
 
 # 12 symbols of a 32-letter alphabet: 60 bits, unguessable, still easy to read at a till.
@@ -47,7 +47,21 @@ class CouponLimitReached(Conflict):
     code, message = "coupon_limit_reached", "This member already holds as many as allowed."
 
 
+class UnknownTemplate(InvalidInput):
+    code, message = "unknown_coupon_template", "No coupon template of this merchant has this id."
+
+
 register_constraint("coupon_templates_available_nonnegative", InsufficientInventory)
+
+
+async def require_template(conn: asyncpg.Connection, merchant_id: str, template_id: str,
+                           field: str) -> asyncpg.Record:
+    """The merchant's template, for anything that hands out its coupons (a reward, a tier's
+    monthly coupon, a send); 422 unknown_coupon_template on ``field`` when there is none."""
+    template = await queries.template_by_id(conn, merchant_id, template_id)
+    if template is None:
+        raise UnknownTemplate(fields=[{"field": field}])
+    return template
 
 
 def template_out(row: asyncpg.Record) -> TemplateOut:

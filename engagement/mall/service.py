@@ -12,7 +12,7 @@ import asyncpg
 
 from engagement.coupons import queries as coupon_queries
 from engagement.coupons import service as coupons
-from engagement.errors import Conflict, InvalidInput, NotFound, register_constraint
+from engagement.errors import Conflict, NotFound, register_constraint
 from engagement.ids import new_id
 from engagement.mall import queries
 from engagement.mall.schemas import RedeemedCoupon, RedemptionOut, RewardCreate, RewardOut
@@ -28,10 +28,6 @@ class RedemptionConflict(Conflict):
     code, message = "redemption_conflict", "This Idempotency-Key was used long ago; use a new one."
 
 
-class UnknownTemplate(InvalidInput):
-    code, message = "unknown_coupon_template", "No coupon template of this merchant has this id."
-
-
 register_constraint("rewards_redeemed_within_stock", RewardOutOfStock)
 
 
@@ -41,8 +37,8 @@ def reward_out(row: asyncpg.Record) -> RewardOut:
 
 async def create_reward(conn: asyncpg.Connection, merchant_id: str, data: RewardCreate,
                         now: datetime) -> RewardOut:
-    if await coupon_queries.template_by_id(conn, merchant_id, data.coupon_template_id) is None:
-        raise UnknownTemplate(fields=[{"field": "coupon_template_id"}])
+    await coupons.require_template(conn, merchant_id, data.coupon_template_id,
+                                   "coupon_template_id")
     reward_id = new_id("rwd")
     await queries.insert_reward(conn, id=reward_id, merchant_id=merchant_id,
                                 template_id=data.coupon_template_id,

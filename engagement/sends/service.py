@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from engagement.coupons import queries as coupon_queries
-from engagement.coupons.service import COUPON_CODE_LENGTH
-from engagement.errors import InvalidInput, NotFound
+from engagement.coupons.service import COUPON_CODE_LENGTH, require_template
+from engagement.errors import NotFound
 from engagement.ids import new_id, random_codes
 from engagement.jobs import Unit
 from engagement.sends import queries
@@ -29,10 +29,6 @@ ISSUE_BATCH = 5_000  # coupons per transaction: big enough for speed, short enou
 DAILY_SEND_LOCAL_HOUR = 8
 
 
-class UnknownTemplate(InvalidInput):
-    code, message = "unknown_coupon_template", "No coupon template of this merchant has this id."
-
-
 def run_job(unit: Unit, send_id: str) -> None:
     unit.defer("sends.run", send_id, job_id=f"sends.run:{send_id}")
 
@@ -40,8 +36,7 @@ def run_job(unit: Unit, send_id: str) -> None:
 async def create_send(unit: Unit, merchant_id: str, data: SendCreate,
                       now: datetime) -> SendQueued:
     conn = unit.conn
-    if await coupon_queries.template_by_id(conn, merchant_id, data.coupon_template_id) is None:
-        raise UnknownTemplate(fields=[{"field": "coupon_template_id"}])
+    await require_template(conn, merchant_id, data.coupon_template_id, "coupon_template_id")
     send_id = new_id("snd")
     status: Literal["scheduled", "queued"] = "scheduled" if data.repeat else "queued"
     await queries.insert_send(

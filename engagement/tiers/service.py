@@ -9,18 +9,12 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from engagement.coupons import queries as coupon_queries
 from engagement.coupons import service as coupons
-from engagement.errors import InvalidInput
 from engagement.ids import new_id
 from engagement.tiers import queries
 from engagement.tiers.schemas import TierOut, TiersIn, TiersOut
 
 log = logging.getLogger(__name__)
-
-
-class UnknownTemplate(InvalidInput):
-    code, message = "unknown_coupon_template", "No coupon template of this merchant has this id."
 
 
 def tiers_out(rows: list[asyncpg.Record]) -> TiersOut:
@@ -33,10 +27,9 @@ def tiers_out(rows: list[asyncpg.Record]) -> TiersOut:
 async def set_tiers(conn: asyncpg.Connection, merchant_id: str, data: TiersIn) -> TiersOut:
     """Replace the merchant's tiers; members move at the next daily evaluation."""
     for index, tier in enumerate(data.tiers):
-        template_id = tier.monthly_coupon_template_id
-        if template_id is not None and await coupon_queries.template_by_id(
-                conn, merchant_id, template_id) is None:
-            raise UnknownTemplate(fields=[{"field": f"tiers.{index}.monthly_coupon_template_id"}])
+        if tier.monthly_coupon_template_id is not None:
+            await coupons.require_template(conn, merchant_id, tier.monthly_coupon_template_id,
+                                           f"tiers.{index}.monthly_coupon_template_id")
     await queries.replace_tiers(conn, merchant_id, [
         (rank, t.name, t.min_points, t.min_spend, t.window_days, t.monthly_coupon_template_id)
         for rank, t in enumerate(data.tiers)])

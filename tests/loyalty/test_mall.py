@@ -126,3 +126,22 @@ async def test_a_key_reused_after_its_response_was_purged_takes_nothing(
     assert r.status_code == 409 and r.json()["error"]["code"] == "redemption_conflict"
     assert (await points(client, member))["balance"] == 200
     assert await services.pool.fetchval("SELECT redeemed FROM rewards") == 1
+
+
+async def test_sends_and_tiers_refuse_another_merchants_template(
+        client: httpx.AsyncClient, factory: Factory) -> None:
+    merchant, other = await factory.merchant(), await factory.merchant()
+    foreign = await factory.template(other, stock=10)
+    send = await client.post("/api/v1/sends", json={
+        "name": "回馈", "coupon_template_id": foreign["id"]}, headers=merchant.headers)
+    tiers = await client.put("/api/v1/tiers", json={"tiers": [
+        {"name": "银卡", "min_points": 0, "window_days": 365},
+        {"name": "金卡", "min_points": 100, "window_days": 365,
+         "monthly_coupon_template_id": foreign["id"]}]}, headers=merchant.headers)
+    for r, field in ((send, "coupon_template_id"),
+                     (tiers, "tiers.1.monthly_coupon_template_id")):
+        assert r.status_code == 422, r.text
+        error = r.json()["error"]
+        assert error["code"] == "unknown_coupon_template"
+        assert error["details"]["fields"] == [{"field": field}]
+    assert (await client.get("/api/v1/tiers", headers=merchant.headers)).json()["tiers"] == []
