@@ -43,11 +43,18 @@ class Form:
         self.errors: dict[str, str] = {}
         self.params: dict[str, dict[str, Any]] = {}
 
+    def _raw(self, name: str, required: bool, strip: str | None = None) -> str | None:
+        """The field's text, stripped; None when blank, which is an error if required."""
+        raw = self.data.get(name, "").strip().lstrip(strip or "")
+        if raw:
+            return raw
+        if required:
+            self.errors[name] = REQUIRED
+        return None
+
     def text(self, name: str, *, required: bool = False, max_length: int = 200) -> str | None:
-        value = self.data.get(name, "").strip()
-        if not value:
-            if required:
-                self.errors[name] = REQUIRED
+        value = self._raw(name, required)
+        if value is None:
             return None
         if len(value) > max_length:
             self.errors[name] = TOO_LARGE
@@ -56,10 +63,8 @@ class Form:
 
     def integer(self, name: str, *, required: bool = False, minimum: int | None = None,
                 maximum: int = 1_000_000_000) -> int | None:
-        raw = self.data.get(name, "").strip()
-        if not raw:
-            if required:
-                self.errors[name] = REQUIRED
+        raw = self._raw(name, required)
+        if raw is None:
             return None
         try:
             value = int(raw)
@@ -74,10 +79,8 @@ class Form:
 
     def yuan(self, name: str, *, required: bool = False) -> int | None:
         """A yuan amount (up to two decimals) as integer cents."""
-        raw = self.data.get(name, "").strip().lstrip("¥￥")
-        if not raw:
-            if required:
-                self.errors[name] = REQUIRED
+        raw = self._raw(name, required, strip="¥￥")
+        if raw is None:
             return None
         if not _YUAN.match(raw):
             self.errors[name] = NOT_MONEY
@@ -85,10 +88,8 @@ class Form:
         return int(Decimal(raw) * 100)
 
     def decimal(self, name: str, *, required: bool = False) -> Decimal | None:
-        raw = self.data.get(name, "").strip()
-        if not raw:
-            if required:
-                self.errors[name] = REQUIRED
+        raw = self._raw(name, required)
+        if raw is None:
             return None
         try:
             return Decimal(raw)
@@ -98,8 +99,8 @@ class Form:
 
     def local_time(self, name: str, time_zone: str) -> datetime | None:
         """A ``datetime-local`` input, read in the merchant's zone."""
-        raw = self.data.get(name, "").strip()
-        if not raw:
+        raw = self._raw(name, False)
+        if raw is None:
             return None
         try:
             return datetime.fromisoformat(raw).replace(tzinfo=ZoneInfo(time_zone))
