@@ -68,9 +68,10 @@ CONSOLE_COOKIE = "eng_console"
 CONSOLE_SESSION_KEY = "console:session:{digest}"
 CONSOLE_SESSION_IDLE_SECONDS = 8 * 3600
 CONSOLE_SESSION_MAX_SECONDS = 7 * 24 * 3600
-# Console sign-in throttling, in fixed 15-minute windows. Five wrong passwords per email
-# allow for typos but not for guessing; thirty attempts per address let a shop's staff share
-# one connection while a script trying many emails soon stops.
+# Console sign-in throttling, in fixed 15-minute windows. Five attempts per email without a
+# success (each counted before its password is checked) allow for typos but not for
+# guessing; thirty attempts per address let a shop's staff share one connection while a
+# script trying many emails soon stops.
 CONSOLE_LOGIN_WINDOW_SECONDS = 15 * 60
 CONSOLE_LOGIN_FAILURES_PER_EMAIL = 5
 CONSOLE_LOGIN_ATTEMPTS_PER_IP = 30

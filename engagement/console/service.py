@@ -38,11 +38,10 @@ async def set_password(conn: asyncpg.Connection, user_id: str, password: str) ->
 async def authenticate(svc: Services, form: LoginForm, client: str) -> asyncpg.Record:
     """The user, once the throttle allows an attempt and the password matches. Unknown
     emails cost the same time as wrong passwords and count the same."""
-    await throttle.check(svc.redis, form.email, client)
+    await throttle.attempt(svc.redis, form.email, client)
     user = await queries.user_by_email(svc.pool, form.email)
     stored = user["password_hash"] if user is not None else None
     if user is None or not await passwords.verify_password(stored, form.password):
-        await throttle.failed(svc.redis, form.email)
         raise WrongCredentials()
     await throttle.succeeded(svc.redis, form.email)
     new_hash = None

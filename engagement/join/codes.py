@@ -1,6 +1,8 @@
 """Join verification codes in Redis: short-lived, single use, a few guesses each.
 
-Codes are stored as an HMAC, never in clear, so a Redis dump does not hand out logins."""
+Codes are stored as an HMAC, never in clear, so a Redis dump does not hand out logins. A
+guess is counted and compared in one script (`_CHECK`): checked first and counted after,
+forty parallel guesses would all be checked before any was counted."""
 
 from __future__ import annotations
 
@@ -20,6 +22,31 @@ from engagement.constants import (
     JOIN_SENDS_PER_IP_PER_HOUR,
 )
 from engagement.errors import InvalidInput, RateLimited
+from engagement.windows import hit
+
+# KEYS[1] the code's hash. ARGV: 1 the guess's digest, 2 guesses allowed. Counting the
+# guess only on a key that exists (HGET first, in the same script) keeps HINCRBY from
+# recreating a burnt code without its expiry. Replies: {'ok'} (the code is used up),
+# {'wrong', guesses left}, {'expired'} (no code, or it has just been burnt).
+_CHECK = """
+local stored = redis.call('HGET', KEYS[1], 'digest')
+if not stored then return {'expired'} end
+local tries = redis.call('HINCRBY', KEYS[1], 'tries', 1)
+local allowed = tonumber(ARGV[2])
+if tries > allowed then
+  redis.call('DEL', KEYS[1])
+  return {'expired'}
+end
+if stored == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return {'ok'}
+end
+if tries >= allowed then
+  redis.call('DEL', KEYS[1])
+  return {'burnt'}
+end
+return {'wrong', allowed - tries}
+"""
 
 
 class CodeInvalid(InvalidInput):
@@ -50,36 +77,30 @@ class VerificationCodes:
         if not await self.redis.set(resend_key, "1", nx=True, ex=JOIN_RESEND_SECONDS):
             ttl = await self.redis.ttl(resend_key)
             raise ResendTooSoon(retry_after=max(1, int(ttl)))
-        ip_key = JOIN_IP_KEY.format(ip=client)
-        sent = await self.redis.incr(ip_key)
-        if sent == 1:
-            await self.redis.expire(ip_key, 3600)
-        if sent > JOIN_SENDS_PER_IP_PER_HOUR:
-            raise RateLimited(retry_after=max(1, int(await self.redis.ttl(ip_key))))
+        sent = await hit(self.redis, JOIN_IP_KEY.format(ip=client), 3600)
+        if sent.over(JOIN_SENDS_PER_IP_PER_HOUR):
+            raise RateLimited(retry_after=sent.retry_after)
         code = f"{secrets.randbelow(1_000_000):06d}"
         key = JOIN_CODE_KEY.format(merchant_id=merchant_id, phone=phone)
         digest = _digest(self.secret_key, merchant_id, phone, code)
-        await self.redis.delete(key)
-        await self.redis.hset(key, mapping={"digest": digest, "tries": 0})  # type: ignore[misc]
-        await self.redis.expire(key, JOIN_CODE_TTL_SECONDS)
+        async with self.redis.pipeline(transaction=True) as pipe:  # never without its expiry
+            pipe.delete(key)
+            pipe.hset(key, mapping={"digest": digest, "tries": 0})
+            pipe.expire(key, JOIN_CODE_TTL_SECONDS)
+            await pipe.execute()
         return code
 
     async def check(self, merchant_id: str, phone: str, code: str) -> None:
         """Passes once per code; every guess counts, and the last wrong one burns the code."""
         key = JOIN_CODE_KEY.format(merchant_id=merchant_id, phone=phone)
-        stored = await self.redis.hget(key, "digest")  # type: ignore[misc]
-        if stored is None:
-            raise CodeExpired()
-        tries = await self.redis.hincrby(key, "tries", 1)  # type: ignore[misc]
-        if tries > JOIN_CODE_MAX_ATTEMPTS:
-            await self.redis.delete(key)
-            raise CodeExpired()
-        expected = stored.decode() if isinstance(stored, bytes) else str(stored)
-        if not hmac.compare_digest(expected, _digest(self.secret_key, merchant_id, phone, code)):
-            if tries >= JOIN_CODE_MAX_ATTEMPTS:
-                await self.redis.delete(key)
-                raise CodeExpired("Too many wrong codes; ask for a new one.")
-            raise CodeInvalid(attempts_left=JOIN_CODE_MAX_ATTEMPTS - tries)
-        # Single use: only the request that deletes the key may sign in with it.
-        if not await self.redis.delete(key):
-            raise CodeExpired()
+        digest = _digest(self.secret_key, merchant_id, phone, code)
+        reply = await self.redis.register_script(_CHECK)(
+            keys=[key], args=[digest, JOIN_CODE_MAX_ATTEMPTS])
+        verdict = reply[0].decode() if isinstance(reply[0], bytes) else str(reply[0])
+        if verdict == "ok":
+            return
+        if verdict == "wrong":
+            raise CodeInvalid(attempts_left=int(reply[1]))
+        if verdict == "burnt":
+            raise CodeExpired("Too many wrong codes; ask for a new one.")
+        raise CodeExpired()
