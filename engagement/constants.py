@@ -83,3 +83,18 @@ CONSOLE_REFRESH_SECONDS = 5
 # CSV exports read this many rows per query and stream them out, so memory stays flat for
 # any export size and no connection is held while a slow client downloads.
 EXPORT_BATCH_ROWS = 2000
+
+# Request bodies, enforced while they stream in (engagement/request_limits.py). The largest
+# body any route takes today is a campaign with its prize pool, a few KiB of JSON; 1 MiB
+# leaves room for that to grow a hundredfold while a flood of huge posts costs each worker
+# at most 1 MiB per request in flight.
+MAX_BODY_BYTES = 1024 * 1024
+# Routes that need more declare it here, by path prefix (the prefix itself and below).
+BODY_LIMITS_BY_PREFIX: dict[str, int] = {
+    # CSV member imports (planned): about 100,000 rows of id, phone and birthday.
+    "/api/v1/member-imports": 20 * 1024 * 1024,
+}
+# JSON bodies nest at most this deep. The API's own bodies nest three levels (a campaign,
+# its prize pool, a prize); 32 is generous for any client, yet far below Python's recursion
+# limit, so a body of nothing but brackets is refused before the parser recurses.
+MAX_JSON_DEPTH = 32
