@@ -65,13 +65,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if args.port:
             settings = settings.model_copy(update={"port": args.port})
         workers = args.workers or settings.web_concurrency
+        # proxy_headers off: uvicorn would believe X-Forwarded-For from 127.0.0.1 whatever
+        # ENGAGEMENT_TRUSTED_PROXIES says; the app applies that setting itself (proxies.py).
         if workers > 1:  # each process builds its app from the environment (URLs exported)
             uvicorn.run("engagement.app:create_app", factory=True, workers=workers,
                         host=settings.host, port=settings.port, log_level="warning",
-                        access_log=False, lifespan="on")
+                        access_log=False, lifespan="on", proxy_headers=False)
         else:
             uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                        log_level="warning", access_log=False, lifespan="on")
+                        log_level="warning", access_log=False, lifespan="on",
+                        proxy_headers=False)
     return 0
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -23,6 +25,10 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
     port: int = 8000
+    # Reverse proxies (addresses or CIDR networks, comma-separated) whose X-Forwarded-For is
+    # believed (engagement.proxies). Empty: nobody's, so a client cannot pick the address
+    # that per-address limits count it under.
+    trusted_proxies: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = ()
     # Web processes: the app is stateless, so one per core is the usual choice.
     web_concurrency: int = Field(default=1, ge=1, le=64)
     db_pool_min: int = 2
@@ -48,6 +54,13 @@ class Settings(BaseSettings):
     # Webhook URLs resolving to private, loopback or link-local addresses are refused (SSRF);
     # only a local test receiver needs this on.
     webhooks_allow_private_targets: bool = False
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
 
 
 @lru_cache(maxsize=1)

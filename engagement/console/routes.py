@@ -36,6 +36,7 @@ from engagement.errors import AppError, NotFound
 from engagement.http import read_form
 from engagement.i18n import N_
 from engagement.members import queries as member_queries
+from engagement.proxies import client_address
 
 MEMBERS_PER_PAGE = 50
 MEMBER_DETAIL_ROWS = 20
@@ -70,8 +71,7 @@ async def login(request: Request) -> Response:
     svc = services(request)
     try:
         form = LoginForm.model_validate(data)
-        client = request.client.host if request.client else "unknown"
-        user = await service.authenticate(svc, form, client)
+        user = await service.authenticate(svc, form, client_address(request))
     except ValidationError:
         return render_page(request, None, "console/login.html",
                            {"form": data, "error": N_("请输入邮箱和密码")}, status=422)

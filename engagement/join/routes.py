@@ -20,6 +20,7 @@ from engagement.join.codes import CodeExpired, CodeInvalid, ResendTooSoon
 from engagement.join.schemas import CodeRequest, JoinRequest
 from engagement.merchants import queries as merchant_queries
 from engagement.merchants.schemas import Merchant
+from engagement.proxies import client_address
 from engagement.session import safe_next, sign_in
 from engagement.web import render
 
@@ -86,7 +87,8 @@ async def send_code(request: Request) -> Response:
     try:
         csrf.verify(request, form.get(csrf.FORM_FIELD) or request.headers.get(csrf.HEADER))
         data = CodeRequest.model_validate(form)
-        await service.send_code(services(request), merchant, data.phone, _client(request))
+        await service.send_code(services(request), merchant, data.phone,
+                                client_address(request))
     except (AppError, ValidationError) as exc:
         failure = _failure(exc)
         if _wants_json(request):
@@ -104,10 +106,6 @@ async def send_code(request: Request) -> Response:
     return _page(request, merchant, form, notice={"sent": True})
 
 
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 async def join(request: Request) -> Response:
     merchant = await _merchant(request)
     form = await read_form(request)
@@ -117,7 +115,7 @@ async def join(request: Request) -> Response:
         token, _ = await service.join(
             services(request), merchant, data,
             getattr(request.app.state, "referrer_resolver", None),
-            getattr(request.app.state, "join_binder", None), _client(request))
+            getattr(request.app.state, "join_binder", None), client_address(request))
     except (AppError, ValidationError) as exc:
         failure = _failure(exc)
         return _page(request, merchant, form, notice=failure, status=failure["status"])
