@@ -26,6 +26,7 @@ from engagement.members.routes import routes as member_routes
 from engagement.orders.routes import routes as order_routes
 from engagement.points import service as points_service
 from engagement.points.routes import routes as points_routes
+from engagement.request_limits import RequestLimitMiddleware
 from engagement.sends.routes import routes as send_routes
 from engagement.state import Services
 from engagement.tiers.routes import routes as tier_routes
@@ -117,7 +118,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
     app = Starlette(
         routes=all_routes(),
-        middleware=[Middleware(RequestLogMiddleware)],
+        # Request limits sit right inside logging: no route sees a body past its limit, and
+        # the refusals are still logged.
+        middleware=[Middleware(RequestLogMiddleware), Middleware(RequestLimitMiddleware)],
         exception_handlers={**EXCEPTION_HANDLERS,
                             console_shell.LoginRequired: console_shell.login_required},
         lifespan=lifespan,

@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from engagement.errors import InvalidInput, validation_error
+from engagement.errors import InvalidInput, PayloadTooLarge, validation_error
 
 M = TypeVar("M", bound=BaseModel)
 Auth = Literal["merchant", "member", "merchant_or_member"] | None
@@ -66,9 +66,9 @@ async def read_form(request: Request, max_bytes: int = 16_384) -> dict[str, str]
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("application/x-www-form-urlencoded"):
         raise InvalidInput("Expected a form.", fields=[{"field": "body"}])
-    raw = await request.body()
+    raw = await request.body()  # at most the request limit (engagement/request_limits.py)
     if len(raw) > max_bytes:
-        raise InvalidInput("The form is too large.", fields=[{"field": "body"}])
+        raise PayloadTooLarge(f"A form is at most {max_bytes} bytes here.", limit=max_bytes)
     parsed = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
     return {name: values[0] for name, values in parsed.items()}
 
