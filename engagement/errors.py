@@ -59,6 +59,11 @@ class PayloadTooLarge(AppError):
     status, code, message = 413, "payload_too_large", "The request body is too large."
 
 
+class UnsupportedMediaType(AppError):
+    status, code = 415, "unsupported_media_type"
+    message = "The body must be JSON, sent with Content-Type: application/json."
+
+
 class IdempotencyKeyReused(AppError):
     status, code = 422, "idempotency_key_reused"
     message = "This Idempotency-Key was used with a different request body."

@@ -4,8 +4,10 @@ feeds the OpenAPI document."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -14,7 +16,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from engagement.errors import InvalidInput, PayloadTooLarge, validation_error
+from engagement.constants import MAX_JSON_DEPTH
+from engagement.errors import (
+    InvalidInput,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    validation_error,
+)
 
 M = TypeVar("M", bound=BaseModel)
 Auth = Literal["merchant", "member", "merchant_or_member"] | None
@@ -41,14 +49,53 @@ def api_route(path: str, handler: Handler | ASGIApp, method: str, doc: ApiDoc) -
 
 
 async def read_json(request: Request) -> Any:
-    raw = await request.body()
+    return decode_json(await request.body(), request.headers.get("content-type"))
+
+
+def decode_json(raw: bytes, content_type: str | None) -> Any:
+    """A request's JSON body; no body at all reads as ``{}`` (publish and draw posts carry
+    none). A body must say it is JSON: a form or text posted by mistake is refused rather
+    than half-understood."""
     if not raw:
         return {}
+    if not is_json_media_type(content_type):
+        raise UnsupportedMediaType(content_type=content_type or "")
     try:
-        return json.loads(raw)
+        text = raw.decode("utf-8-sig")
+        if _nests_deeper(text, MAX_JSON_DEPTH):
+            raise InvalidInput(f"The body nests deeper than {MAX_JSON_DEPTH} levels.",
+                               fields=[{"field": "body", "message": "too deeply nested"}])
+        return json.loads(text)
     except ValueError as exc:
         raise InvalidInput("The body is not valid JSON.",
                            fields=[{"field": "body", "message": str(exc)}]) from exc
+
+
+def is_json_media_type(content_type: str | None) -> bool:
+    """``application/json`` or ``application/<x>+json``, parameters (charset) allowed."""
+    media = (content_type or "").partition(";")[0].strip().lower()
+    kind, _, subtype = media.partition("/")
+    return kind == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
+_NOT_BRACKET = re.compile(r"[^\[\]{}]++")
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def _nests_deeper(text: str, limit: int) -> bool:
+    """Whether arrays and objects nest past ``limit``, found before parsing: the parser
+    recurses once per level, and a body of nothing but brackets would end in RecursionError.
+    Bodies with few brackets are done with two counts; a full scan costs about what parsing
+    the body would."""
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    # Brackets inside strings do not nest. Without escaped backslashes and quotes, every
+    # other quote opens a string. (Outside a string a backslash is already a syntax error,
+    # where the parser stops.)
+    unescaped = text.replace("\\\\", "").replace('\\"', "")
+    brackets = _NOT_BRACKET.sub("", "".join(unescaped.split('"')[0::2]))
+    depths = accumulate(map(_STEP.__getitem__, brackets))
+    return next(filter(limit.__lt__, depths), None) is not None
 
 
 async def parse_body(request: Request, model: type[M]) -> M:

@@ -13,6 +13,7 @@ from engagement.http import (
     ApiDoc,
     Handler,
     api_route,
+    decode_json,
     json_response,
     parse_body,
     parse_query,
@@ -92,11 +93,7 @@ class DrawEndpoint:
             return
         request_hash = "empty"
         if raw:
-            try:
-                payload = json.loads(raw)
-            except ValueError as exc:
-                raise InvalidInput("The body is not valid JSON.",
-                                   fields=[{"field": "body", "message": str(exc)}]) from exc
+            payload = decode_json(raw, request.headers.get("content-type"))
             if not isinstance(payload, dict):
                 raise InvalidInput("The body must be a JSON object.",
                                    fields=[{"field": "body"}])
@@ -148,7 +145,7 @@ routes = [
         idempotent=True,
         errors=("campaign_not_active", "draw_limit_reached", "insufficient_points",
                 "rate_limited", "idempotency_key_reused", "not_found", "validation_error",
-                "payload_too_large"))),
+                "payload_too_large", "unsupported_media_type"))),
     api_route("/api/v1/campaigns", create_campaign, "POST", ApiDoc(
         "Create a campaign (draft) with its prize pool", TAG, auth="merchant",
         body=CampaignCreate, response=CampaignOut, status=201,

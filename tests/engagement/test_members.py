@@ -89,7 +89,8 @@ async def test_malformed_body_is_422_with_field_details_and_changes_nothing(
     assert error["code"] == "validation_error"
     fields = {f["field"] for f in error["details"]["fields"]}
     assert fields == {"external_id", "phone", "birthday"}
-    r = await client.post("/api/v1/members", content=b"{not json", headers=shop.headers)
+    r = await client.post("/api/v1/members", content=b"{not json",
+                          headers={"Content-Type": "application/json", **shop.headers})
     assert r.status_code == 422
     assert r.json()["error"]["details"]["fields"][0]["field"] == "body"
     r = await client.post("/api/v1/members", json=["a list"], headers=shop.headers)

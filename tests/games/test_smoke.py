@@ -5,6 +5,8 @@ from engagement.config import Settings
 from tests.factories import Factory
 from tests.worker import drain
 
+JSON = {"Content-Type": "application/json"}
+
 
 async def test_draw_win_settles_into_a_coupon(factory: Factory, settings: Settings,
                                               clock: FrozenClock) -> None:
@@ -58,7 +60,11 @@ async def test_bad_draw_requests_get_a_coded_4xx_and_change_nothing(factory: Fac
     member = await factory.member(shop)
     url = f"/api/v1/campaigns/{campaign['id']}/draws"
     bad = [
-        ({"content": b"{not json"}, 422, "validation_error"),
+        ({"content": b"{not json", "headers": JSON}, 422, "validation_error"),
+        ({"content": b"{}"}, 415, "unsupported_media_type"),  # no Content-Type
+        ({"content": b"{}", "headers": {"Content-Type": "text/plain"}}, 415,
+         "unsupported_media_type"),
+        ({"content": b"[" * 4000, "headers": JSON}, 422, "validation_error"),  # too deep
         ({"json": [1, 2]}, 422, "validation_error"),
         ({"content": b"{}" + b" " * 5000}, 413, "payload_too_large"),
         ({"headers": {"Idempotency-Key": "x" * 256}}, 422, "validation_error"),
