@@ -118,8 +118,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
     app = Starlette(
         routes=all_routes(),
-        # Request limits sit right inside logging: no route sees a body past its limit, and
-        # the refusals are still logged.
+        # Request limits sit right inside logging: no route sees a body past its limit or a
+        # URL with control characters, and the refusals are still logged.
         middleware=[Middleware(RequestLogMiddleware), Middleware(RequestLimitMiddleware)],
         exception_handlers={**EXCEPTION_HANDLERS,
                             console_shell.LoginRequired: console_shell.login_required},

@@ -1,4 +1,5 @@
-"""What a request may carry before any route sees it: a bounded body.
+"""What a request may carry before any route sees it: a bounded body, and a URL without
+control characters.
 
 Starlette reads a body whole into memory (``request.body()``, forms), so a route cannot
 defend itself against a huge one: by the time it could look, the bytes are in memory. This
@@ -7,11 +8,16 @@ and otherwise by counting the bytes as they arrive, so at most one limit's worth
 The 413 goes out at once; the server then reads and drops whatever the client still sends
 rather than closing the connection, because most clients send their whole body before they
 read, and a connection reset would lose the answer.
+
+A NUL or other control character in a URL names nothing and PostgreSQL refuses NUL in
+text, so such a URL is refused here with a 4xx, before any route could query with it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -19,11 +25,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from engagement.constants import BODY_LIMITS_BY_PREFIX, MAX_BODY_BYTES
 from engagement.errors import (
     AppError,
+    InvalidInput,
+    NotFound,
     PayloadTooLarge,
     error_page,
     error_response,
     wants_page,
 )
+
+# C0 controls and DEL, in a decoded path or as raw or %-encoded bytes of a query string.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_IN_QUERY = re.compile(rb"[\x00-\x1f\x7f]|%[01][0-9A-Fa-f]|%7[Ff]")
 
 
 class RequestLimitMiddleware:
@@ -44,7 +56,15 @@ class RequestLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.limit_for(scope["path"])
+        path: str = scope["path"]
+        if _CONTROL.search(path):
+            await _refuse(scope, receive, send, NotFound())
+            return
+        query: bytes = scope["query_string"]
+        if query and _CONTROL_IN_QUERY.search(query):
+            await _refuse(scope, receive, send, _query_error(query))
+            return
+        limit = self.limit_for(path)
         for name, value in scope["headers"]:
             if name == b"content-length":
                 # A length of more than 15 digits is too large for any limit (and int()
@@ -72,6 +92,19 @@ class RequestLimitMiddleware:
 def _too_large(limit: int) -> PayloadTooLarge:
     # Raised from ``receive`` too, where the app's error handlers answer it like any 413.
     return PayloadTooLarge(f"The request body is at most {limit} bytes here.", limit=limit)
+
+
+def _query_error(query: bytes) -> InvalidInput:
+    for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+        if _CONTROL.search(name) or _CONTROL.search(value):
+            field = "query" if _CONTROL.search(name) else name
+            return InvalidInput("Query parameters cannot contain control characters.",
+                                fields=[{"field": field,
+                                         "message": "contains a control character"}])
+    # Every match above decodes to a control character; this is a fallback in case the
+    # parser ever finds none, so the request is still refused.
+    return InvalidInput("The query string cannot contain control characters.",
+                        fields=[{"field": "query", "message": "contains a control character"}])
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, error: AppError) -> None:
