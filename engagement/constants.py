@@ -31,6 +31,11 @@ CAMPAIGN_TAG = "{{c:{campaign_id}}}"
 DRAW_DAY_COUNTER_TTL_SECONDS = 2 * 24 * 3600
 # While one process re-primes a campaign from PostgreSQL, others wait for it this long.
 PRIME_LOCK_MS = 10_000
+# A member's coupon holdings (per-member limits of prize coupons) are seeded into Redis from
+# PostgreSQL before their first draw in a campaign and kept this long: the draw script counts
+# wins on them atomically, and after this a changed limit or a coupon from another source
+# (mall, send, share link) is seen again, for one query per member every ten minutes.
+COUPON_HOLDINGS_TTL_SECONDS = 10 * 60
 # A draw replayed while its first request is still being written waits at most this long.
 IDEMPOTENCY_WAIT_SECONDS = 5.0
 # A win older than this and still unsettled is re-enqueued by the sweeper.

@@ -1,20 +1,29 @@
 -- One draw, atomically: idempotency, status and window, limits, burst guard, weighted pick
--- with the caller's random number, stock, counters. All keys share the campaign hash tag.
+-- with the caller's random number, stock, per-member coupon limits, counters. All keys
+-- share the campaign hash tag.
 -- KEYS: 1 meta, 2 wins, 3 qty, 4 member day count, 5 member total count, 6 idempotency,
---       7 member burst counter, 8 stats
+--       7 member burst counter, 8 stats, 9 member coupon holdings (hash: 'l:<template>' the
+--       template's per-member limit, 'h:<template>' coupons held or won; seeded from
+--       PostgreSQL by the caller when absent, see 'seed')
 -- ARGV[1], tab-separated (one argument: the client packs each argument in Python, and
 -- the draw path is hot): 1 now_ms, 2 random integer, 3 draw id, 4 created_at (ISO),
 -- 5 '1' if idempotent, 6 request hash, 7 campaign id, 8 merchant id, 9 day counter ttl,
--- 10 idempotency ttl
+-- 10 idempotency ttl, 11 '1' once the caller has looked for the key in PostgreSQL
 local args = {}
 for field in string.gmatch(ARGV[1], '[^\t]+') do args[#args + 1] = field end
 local meta = redis.call('HMGET', KEYS[1], 'merchant', 'status', 'starts_ms', 'ends_ms',
-  'per_day', 'total', 'prizes', 'total_weight', 'rate_limit', 'rate_window', 'entry_cost')
+  'per_day', 'total', 'prizes', 'total_weight', 'rate_limit', 'rate_window', 'entry_cost',
+  'recovered_ms', 'coupons')
 if not meta[1] then return {'noprime'} end
 if meta[1] ~= args[8] then return {'not_found'} end
 if args[5] == '1' then
   local prev = redis.call('GET', KEYS[6])
   if prev then return {'replay', prev} end
+  -- Hot state rebuilt after Redis lost it: the key's record may be gone with it, while
+  -- its draw is in PostgreSQL. For as long as a record lives, ask the caller to look.
+  if meta[12] and args[11] ~= '1' and tonumber(args[1]) - tonumber(meta[12]) < tonumber(args[10]) * 1000 then
+    return {'check_record'}
+  end
 end
 local now = tonumber(args[1])
 if meta[2] ~= 'active' or (meta[3] ~= '' and now < tonumber(meta[3]))
@@ -26,6 +35,7 @@ local tot = tonumber(redis.call('GET', KEYS[5]) or '0')
 if (meta[5] ~= '' and day >= tonumber(meta[5])) or (meta[6] ~= '' and tot >= tonumber(meta[6])) then
   return {'limit'}
 end
+if meta[13] == '1' and redis.call('EXISTS', KEYS[9]) == 0 then return {'seed'} end
 local burst = redis.call('INCR', KEYS[7])
 if burst == 1 then redis.call('EXPIRE', KEYS[7], tonumber(meta[10])) end
 if burst > tonumber(meta[9]) then
@@ -51,8 +61,18 @@ if chosen.kind == 'nothing' then
 else
   local q = redis.call('HGET', KEYS[3], chosen.id)
   local won = tonumber(redis.call('HGET', KEYS[2], chosen.id) or '0')
-  -- A prize that ran out turns the draw into a lose; the odds of the others stay as published.
-  if (not q) or won < tonumber(q) then
+  -- A prize that ran out turns the draw into a lose; the odds of the others stay as
+  -- published. So does a coupon the member already holds as many of as its template
+  -- allows one member.
+  local allowed = true
+  if chosen.t then
+    local lim = redis.call('HGET', KEYS[9], 'l:' .. chosen.t)
+    if lim and tonumber(redis.call('HGET', KEYS[9], 'h:' .. chosen.t) or '0') >= tonumber(lim) then
+      allowed = false
+    end
+  end
+  if allowed and ((not q) or won < tonumber(q)) then
+    if chosen.t then redis.call('HINCRBY', KEYS[9], 'h:' .. chosen.t, 1) end
     seq = redis.call('HINCRBY', KEYS[2], chosen.id, 1)
     outcome = 'win'
     prize = {id = chosen.id, name = chosen.name, kind = chosen.kind}

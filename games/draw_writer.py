@@ -30,6 +30,7 @@ class DrawRow:
     local_day: date
     points_spent: int
     idempotency_key: str | None
+    request_hash: str
     response: str
     created_at: datetime
 
@@ -37,7 +38,7 @@ class DrawRow:
         outcome = "win" if self.win_seq is not None else "lose"
         return (self.id, self.merchant_id, self.campaign_id, self.member_id, self.prize_id,
                 outcome, self.win_seq, self.local_day, self.points_spent,
-                self.idempotency_key, self.response, self.created_at)
+                self.idempotency_key, self.request_hash, self.response, self.created_at)
 
 
 class DrawWriter:
@@ -47,7 +48,8 @@ class DrawWriter:
         self._in_flight = 0
 
     async def write(self, row: DrawRow) -> bool:
-        """True once the row is committed; False when PostgreSQL refused the win."""
+        """True once the row is committed; False when PostgreSQL refused it (the win's
+        sequence number, or a draw already made under its Idempotency-Key)."""
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._pending.append((row, future))
         if self._in_flight < MAX_IN_FLIGHT:

@@ -2,7 +2,12 @@
 
 No PostgreSQL row is locked per draw (unless the campaign costs points, when the member's
 own row is). A result is returned only after its draw row is committed (invariant 4); a
-draw that cannot be written is undone in Redis, so stock and limits never leak."""
+draw that cannot be written is undone in Redis, so stock and limits never leak.
+
+An Idempotency-Key is recorded in Redis and, with the draw, in PostgreSQL under a unique
+index: after Redis lost its data, the script asks for PostgreSQL's record of a key it does
+not know, and a second draw under one key is refused at insert, undone in Redis and
+answered with the first."""
 
 from __future__ import annotations
 
@@ -15,7 +20,13 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from engagement.constants import IDEMPOTENCY_WAIT_SECONDS
+import asyncpg
+
+from engagement.constants import (
+    COUPON_HOLDINGS_TTL_SECONDS,
+    IDEMPOTENCY_TTL_SECONDS,
+    IDEMPOTENCY_WAIT_SECONDS,
+)
 from engagement.db import transaction
 from engagement.errors import IdempotencyKeyReused, NotFound, RateLimited
 from engagement.ids import new_id
@@ -32,24 +43,43 @@ log = logging.getLogger(__name__)
 _RANDOM_BITS = 52  # exact in a Lua double; modulo bias against any weight sum is < 2**-22
 
 
+class _AlreadyDrawn(Exception):
+    """PostgreSQL holds a draw under this Idempotency-Key already: Redis had lost its record."""
+
+    def __init__(self, record: asyncpg.Record) -> None:
+        self.record = record
+
+
 async def draw(svc: Services, principal: MemberPrincipal, campaign_id: str,
                idempotency_key: str | None, request_hash: str) -> str:
-    """Draw once; returns the response body (JSON), the same bytes for every replay."""
+    """Draw once; returns the response body (JSON), the same for every replay of its key."""
     now = svc.clock.now()
     day = now.astimezone(ZoneInfo(principal.merchant.time_zone)).date()
     keys = draw_keys(campaign_id, principal.member_id, day, idempotency_key)
     scripts = scripts_for(svc.redis)
     draw_id = new_id("drw")
     created_at = now.astimezone(UTC).isoformat(timespec="milliseconds")
-    for _ in range(3):
+    record_checked = False
+    for _ in range(6):
         result = await scripts.run_draw(
             keys, now_ms=int(now.timestamp() * 1000), rand=secrets.randbits(_RANDOM_BITS),
             draw_id=draw_id, created_at=created_at, idempotent=idempotency_key is not None,
             request_hash=request_hash, campaign_id=campaign_id,
-            merchant_id=principal.merchant.id)
+            merchant_id=principal.merchant.id, record_checked=record_checked)
         verdict = result[0]
         if verdict == "noprime":
             await _prime_from_record(svc, principal, campaign_id, now)
+            continue
+        if verdict == "check_record":
+            assert idempotency_key is not None
+            found = await queries.draw_by_idempotency_key(
+                svc.pool, campaign_id, principal.member_id, idempotency_key)
+            if found is not None:
+                return await _restore(svc, keys[5], found, request_hash)
+            record_checked = True
+            continue
+        if verdict == "seed":
+            await _seed_holdings(svc, keys[8], campaign_id, principal.member_id)
             continue
         if verdict == "replay":
             replayed = await _replay(svc, keys[5], result[1], request_hash)
@@ -72,10 +102,14 @@ async def draw(svc: Services, principal: MemberPrincipal, campaign_id: str,
     row = DrawRow(id=draw_id, merchant_id=principal.merchant.id, campaign_id=campaign_id,
                   member_id=principal.member_id, prize_id=prize_id or None,
                   win_seq=int(seq) if outcome == "win" else None, local_day=day,
-                  points_spent=cost, idempotency_key=idempotency_key, response=body,
-                  created_at=now)
+                  points_spent=cost, idempotency_key=idempotency_key,
+                  request_hash=request_hash, response=body, created_at=now)
     try:
         body, won = await _persist(svc, principal, row)
+    except _AlreadyDrawn as drawn:
+        await scripts.run_undo(keys, prize_id=prize_id, first_draw=first_draw,
+                               idempotent=True)
+        return await _restore(svc, keys[5], drawn.record, request_hash)
     except Exception:
         await scripts.run_undo(keys, prize_id=prize_id, first_draw=first_draw,
                                idempotent=idempotency_key is not None)
@@ -87,11 +121,32 @@ async def draw(svc: Services, principal: MemberPrincipal, campaign_id: str,
     return body
 
 
+async def _restore(svc: Services, key: str, found: asyncpg.Record, request_hash: str) -> str:
+    """Answer a repeated Idempotency-Key from PostgreSQL's record of its draw, and put the
+    record back in Redis for the next replay."""
+    if found["request_hash"] is not None and found["request_hash"] != request_hash:
+        raise IdempotencyKeyReused()
+    body: str = found["response"]
+    await svc.redis.set(key, f"D|{request_hash}|{body}", nx=True, ex=IDEMPOTENCY_TTL_SECONDS)
+    return body
+
+
+async def _seed_holdings(svc: Services, key: str, campaign_id: str, member_id: str) -> None:
+    """Tell the draw script how many of each limited prize coupon the member already has."""
+    holdings: dict[str, int] = {}
+    for row in await queries.coupon_holdings(svc.pool, campaign_id, member_id):
+        if row["per_member_limit"] is not None:
+            holdings[f"l:{row['template_id']}"] = row["per_member_limit"]
+            holdings[f"h:{row['template_id']}"] = row["held"]
+    await scripts_for(svc.redis).run_seed(key, holdings, COUPON_HOLDINGS_TTL_SECONDS)
+
+
 async def _persist(svc: Services, principal: MemberPrincipal, row: DrawRow
                    ) -> tuple[str, bool]:
     """Make the draw durable before anyone sees it; returns the body and whether it won.
     A win PostgreSQL refuses (its sequence is past the prize's quantity, or taken: Redis
-    had lost state) is recorded, and answered, as a lose."""
+    had lost state) is recorded, and answered, as a lose; a draw under an Idempotency-Key
+    PostgreSQL has already drawn raises _AlreadyDrawn."""
     if row.points_spent:
         # The entry cost and the draw commit together, or not at all; shielded so that a
         # client hanging up cannot cut the transaction short after the script has run.
@@ -101,8 +156,10 @@ async def _persist(svc: Services, principal: MemberPrincipal, row: DrawRow
     writer = writer_for(svc)
     if await writer.write(row):
         return row.response, row.win_seq is not None
+    await _raise_if_drawn(svc.pool, row)
     lose = _as_lose(row)
     if not await writer.write(lose):
+        await _raise_if_drawn(svc.pool, row)
         raise RuntimeError(f"draw {row.id} could not be recorded")
     return lose.response, False
 
@@ -114,9 +171,21 @@ async def _persist_with_cost(svc: Services, row: DrawRow) -> tuple[str, bool]:
                            svc.clock.now())
         if row.id in await queries.insert_draws(conn, [row.values()]):
             return row.response, row.win_seq is not None
+        await _raise_if_drawn(conn, row)  # rolls the entry cost back with the draw
         lose = _as_lose(row)
         await queries.insert_draws(conn, [lose.values()])
         return lose.response, False
+
+
+async def _raise_if_drawn(conn: asyncpg.Connection | asyncpg.Pool, row: DrawRow) -> None:
+    """A row PostgreSQL refused may be a second draw under one Idempotency-Key (two requests
+    with a key whose Redis record was lost): the first draw stands and answers both."""
+    if row.idempotency_key is None:
+        return
+    found = await queries.draw_by_idempotency_key(conn, row.campaign_id, row.member_id,
+                                                  row.idempotency_key)
+    if found is not None:
+        raise _AlreadyDrawn(found)
 
 
 def _as_lose(row: DrawRow) -> DrawRow:

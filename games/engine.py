@@ -65,17 +65,18 @@ def draw_keys(campaign_id: str, member_id: str, day: date, idempotency_key: str 
     t = c.tag
     idem = f"{t}:idem:{member_id}:{idempotency_key}" if idempotency_key else f"{t}:idem:-"
     return [c.meta, c.wins, c.qty, f"{t}:day:{day.isoformat()}:{member_id}",
-            f"{t}:tot:{member_id}", idem, f"{t}:burst:{member_id}", c.stats]
+            f"{t}:tot:{member_id}", idem, f"{t}:burst:{member_id}", c.stats,
+            f"{t}:held:{member_id}"]
 
 
 def draw_args(*, now_ms: int, rand: int, draw_id: str, created_at: str, idempotent: bool,
               request_hash: str, campaign_id: str, merchant_id: str,
-              day_ttl: int = DRAW_DAY_COUNTER_TTL_SECONDS,
+              record_checked: bool = False, day_ttl: int = DRAW_DAY_COUNTER_TTL_SECONDS,
               idempotency_ttl: int = IDEMPOTENCY_TTL_SECONDS) -> str:
     """draw.lua's one argument: its fields joined by tabs (none may be empty or hold one)."""
     return "\t".join((str(now_ms), str(rand), draw_id, created_at, "1" if idempotent else "0",
                       request_hash, campaign_id, merchant_id, str(day_ttl),
-                      str(idempotency_ttl)))
+                      str(idempotency_ttl), "1" if record_checked else "0"))
 
 
 class Scripts:
@@ -87,21 +88,27 @@ class Scripts:
         self.undo = redis.register_script((_HERE / "undo.lua").read_text())
         self.prime = redis.register_script((_HERE / "prime.lua").read_text())
         self.patch = redis.register_script((_HERE / "patch.lua").read_text())
+        self.seed = redis.register_script((_HERE / "seed.lua").read_text())
         self._batch = _ScriptBatch(redis, self.draw)
 
     async def run_draw(self, keys: list[str], *, now_ms: int, rand: int, draw_id: str,
                        created_at: str, idempotent: bool, request_hash: str, campaign_id: str,
-                       merchant_id: str) -> list[Any]:
+                       merchant_id: str, record_checked: bool) -> list[Any]:
         result = await self._batch.call(keys, [draw_args(
             now_ms=now_ms, rand=rand, draw_id=draw_id, created_at=created_at,
             idempotent=idempotent, request_hash=request_hash, campaign_id=campaign_id,
-            merchant_id=merchant_id)])
+            merchant_id=merchant_id, record_checked=record_checked)])
         return [x.decode() if isinstance(x, bytes) else x for x in result]
 
     async def run_undo(self, keys: list[str], *, prize_id: str, first_draw: bool,
                        idempotent: bool) -> None:
         await self.undo(keys=keys, args=[prize_id, "1" if first_draw else "0",
                                          "1" if idempotent else "0"])
+
+    async def run_seed(self, key: str, holdings: dict[str, int], ttl: int) -> None:
+        """Seed a member's coupon holdings (draw.lua's KEYS[9]) unless already there."""
+        pairs = [str(x) for field, value in holdings.items() for x in (field, value)]
+        await self.seed(keys=[key], args=[ttl, *pairs])
 
     async def run_prime(self, campaign_id: str, *, meta: dict[str, str], wins: dict[str, int],
                         qty: dict[str, int], stats: dict[str, int]) -> None:

@@ -36,12 +36,21 @@ def build_meta(campaign: asyncpg.Record, prizes: list[asyncpg.Record],
         "per_day": _opt(campaign["per_member_per_day"]),
         "total": _opt(campaign["per_member_total"]),
         "entry_cost": str(campaign["entry_cost_points"]),
-        "prizes": json.dumps([{"id": p["id"], "name": p["name"], "kind": p["kind"],
-                               "w": p["weight"]} for p in prizes], ensure_ascii=False),
+        "prizes": json.dumps([_prize(p) for p in prizes], ensure_ascii=False),
+        # Members' coupon holdings are seeded before their first draw (per-member limits).
+        "coupons": "1" if any(p["kind"] == "coupon" for p in prizes) else "0",
         "total_weight": str(sum(p["weight"] for p in prizes)),
         "rate_limit": str(settings.draw_rate_limit),
         "rate_window": str(settings.draw_rate_window_seconds),
     }
+
+
+def _prize(p: asyncpg.Record) -> dict[str, object]:
+    prize: dict[str, object] = {"id": p["id"], "name": p["name"], "kind": p["kind"],
+                                "w": p["weight"]}
+    if p["kind"] == "coupon":
+        prize["t"] = p["coupon_template_id"]
+    return prize
 
 
 def quantities(prizes: list[asyncpg.Record]) -> dict[str, int]:
@@ -94,8 +103,14 @@ async def prime(pool: asyncpg.Pool, redis: Redis, scripts: Scripts, settings: Se
             for row in per_member:
                 pipe.set(member_total_key(campaign_id, row["member_id"]), row["n"], nx=True)
             await pipe.execute()
+        meta = build_meta(campaign, prizes, settings)
+        if totals["draws"]:
+            # Draws were made, so Redis held this state before and lost it, and with it
+            # perhaps the records of Idempotency-Keys: the draw script asks for PostgreSQL's
+            # record of a key it does not know for as long as a record would have lived.
+            meta["recovered_ms"] = str(int(now.timestamp() * 1000))
         await scripts.run_prime(
-            campaign_id, meta=build_meta(campaign, prizes, settings),
+            campaign_id, meta=meta,
             wins={p["id"]: wins.get(p["id"], 0) for p in prizes if p["kind"] != "nothing"},
             qty=quantities(prizes),
             stats={"draws": totals["draws"], "players": totals["players"]},

@@ -241,27 +241,56 @@ async def insert_draws(conn: asyncpg.Connection | asyncpg.Pool,
                        rows: list[tuple[Any, ...]]) -> set[str]:
     """Insert many draws in one statement (one commit for all). A win is inserted only while
     its sequence number is within the prize's quantity and not taken (PostgreSQL's own guard
-    against oversell); returns the ids inserted, so refused wins can be told apart."""
+    against oversell), and no draw is inserted under an Idempotency-Key already drawn; returns
+    the ids inserted, so refused rows can be told apart."""
     inserted = await conn.fetch(
         """INSERT INTO draws (id, merchant_id, campaign_id, member_id, prize_id, outcome,
-                              win_seq, local_day, points_spent, idempotency_key, response,
-                              created_at)
+                              win_seq, local_day, points_spent, idempotency_key, request_hash,
+                              response, created_at)
            SELECT u.id, u.merchant_id, u.campaign_id, u.member_id, u.prize_id, u.outcome,
-                  u.win_seq, u.local_day, u.points_spent, u.idempotency_key,
+                  u.win_seq, u.local_day, u.points_spent, u.idempotency_key, u.request_hash,
                   u.response::jsonb, u.created_at
            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                        $7::integer[], $8::date[], $9::integer[], $10::text[], $11::text[],
-                       $12::timestamptz[])
+                       $12::text[], $13::timestamptz[])
                 AS u(id, merchant_id, campaign_id, member_id, prize_id, outcome, win_seq,
-                     local_day, points_spent, idempotency_key, response, created_at)
+                     local_day, points_spent, idempotency_key, request_hash, response,
+                     created_at)
            WHERE u.win_seq IS NULL OR EXISTS (
                SELECT 1 FROM campaign_prizes p
                WHERE p.id = u.prize_id AND (p.quantity IS NULL OR p.quantity >= u.win_seq))
-           ON CONFLICT (prize_id, win_seq) WHERE win_seq IS NOT NULL DO NOTHING
+           ON CONFLICT DO NOTHING
            RETURNING id""",
         *[list(col) for col in zip(*rows, strict=True)],
     )
     return {r["id"] for r in inserted}
+
+
+async def draw_by_idempotency_key(conn: asyncpg.Connection | asyncpg.Pool, campaign_id: str,
+                                  member_id: str, key: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        """SELECT response::text AS response, request_hash FROM draws
+           WHERE campaign_id = $1 AND member_id = $2 AND idempotency_key = $3""",
+        campaign_id, member_id, key,
+    )
+
+
+async def coupon_holdings(conn: asyncpg.Connection | asyncpg.Pool, campaign_id: str,
+                          member_id: str) -> list[asyncpg.Record]:
+    """For each coupon template among a campaign's prizes: its per-member limit and how many
+    the member holds, counting wins of it not yet settled into coupons (in any campaign)."""
+    return await conn.fetch(
+        """SELECT t.id AS template_id, t.per_member_limit,
+                  (SELECT count(*) FROM coupons c
+                   WHERE c.member_id = $2 AND c.template_id = t.id)
+                + (SELECT count(*) FROM draws d JOIN campaign_prizes p ON p.id = d.prize_id
+                   WHERE d.member_id = $2 AND d.outcome = 'win' AND d.settled_at IS NULL
+                     AND p.coupon_template_id = t.id) AS held
+           FROM coupon_templates t
+           WHERE t.id IN (SELECT coupon_template_id FROM campaign_prizes
+                          WHERE campaign_id = $1 AND kind = 'coupon')""",
+        campaign_id, member_id,
+    )
 
 
 # Game pages and the member home.

@@ -54,8 +54,9 @@ async def test_worker_killed_mid_settlement_every_win_gets_one_coupon(
     worker = _start_worker(settings)
     try:
         assert await _wait_for(lambda: _positive(coupons), 60)
-        # What compose's health check reads: the running worker keeps this key fresh.
-        assert await services.redis.exists("arq:queue:health-check")
+        # What compose's health check reads: the running worker keeps this key fresh (it
+        # is written between polls, so a worker busy starting a backlog writes it later).
+        assert await _wait_for(lambda: services.redis.exists("arq:queue:health-check"), 30)
         worker.send_signal(signal.SIGKILL)
         worker.wait(10)
     finally:
