@@ -165,8 +165,9 @@ async def update(unit: Unit, svc: Services, merchant_id: str, campaign_id: str,
     if status == "ended":
         raise CampaignEnded()
     live = status in LIVE
-    if live and data.ends_at is not None and campaign["ends_at"] is not None \
-            and data.ends_at < campaign["ends_at"]:
+    if live and data.ends_at is not None and (
+            data.ends_at <= svc.clock.now()  # no end at all is the latest end there is
+            or (campaign["ends_at"] is not None and data.ends_at < campaign["ends_at"])):
         raise CampaignLiveLocked("A live campaign's end can only move later.")
     prizes = {p["id"]: p for p in await queries.prizes(unit.conn, campaign_id)}
     wins = await queries.win_counts(unit.conn, campaign_id) if live else {}

@@ -209,3 +209,28 @@ async def test_my_draws_lists_results_newest_first(factory: Factory) -> None:
                                      headers=member.headers)).json()
     assert [d["id"] for d in rest["items"]] == [made[0]["id"]]
     assert rest["next_cursor"] is None
+
+
+async def test_a_live_campaigns_end_only_moves_later_also_when_it_had_none(
+        factory: Factory, clock: FrozenClock) -> None:
+    shop = await factory.merchant()
+    campaign = await factory.campaign(shop, [NOTHING])  # live, no end
+    url = f"/api/v1/campaigns/{campaign['id']}"
+    member = await factory.member(shop)
+    for when in (clock.now() - timedelta(days=1), clock.now()):
+        r = await factory.client.patch(url, json={"ends_at": when.isoformat()},
+                                       headers=shop.headers)
+        assert r.status_code == 409 and r.json()["error"]["code"] == "campaign_live_locked"
+    got = (await factory.client.get(url, headers=shop.headers)).json()
+    assert got["ends_at"] is None and got["status"] == "active"
+    assert (await factory.draw(member, campaign["id"])).status_code == 201
+    later = clock.now() + timedelta(days=7)
+    r = await factory.client.patch(url, json={"ends_at": later.isoformat()},
+                                   headers=shop.headers)
+    assert r.status_code == 200
+    r = await factory.client.patch(url, json={"ends_at": (later - timedelta(days=1)).isoformat()},
+                                   headers=shop.headers)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "campaign_live_locked"
+    r = await factory.client.patch(url, json={"ends_at": (later + timedelta(days=1)).isoformat()},
+                                   headers=shop.headers)
+    assert r.status_code == 200
