@@ -54,7 +54,15 @@ async def test_a_visitor_joins_with_a_phone_and_lands_where_they_were_going(
     assert "eng_member" in r.cookies
     me = (await client.get("/api/v1/me")).json()
     assert me["external_id"] == "phone:13800138000" and me["phone"] == "13800138000"
-    # The code was single use.
+    # The signed-out page's token no longer passes once signed in...
+    r = await client.post(f"/j/{shop.slug}", data={
+        "phone": "13800138000", "code": code, "csrf_token": token}, headers=HTML)
+    assert r.status_code == 403
+    # ...and the code was single use.
+    home = await client.get("/m", headers=HTML)
+    found = re.search(r'name="csrf-token" content="([^"]+)"', home.text)
+    assert found
+    token = found.group(1)
     r = await client.post(f"/j/{shop.slug}", data={
         "phone": "13800138000", "code": code, "csrf_token": token}, headers=HTML)
     assert r.status_code == 422 and "验证码已失效" in r.text
