@@ -218,24 +218,46 @@ async def test_a_malformed_cursor_is_422_on_cursor(client: httpx.AsyncClient,
     assert r.status_code == 200, r.text
 
 
-async def test_raw_control_bytes_in_a_query_are_refused_too(app: Any) -> None:
-    """Servers refuse raw control bytes in a request line (uvicorn answers 400, see below);
-    one that passes them on still meets the middleware."""
+async def _call(app: Any, path: str, query: bytes = b"", headers: tuple[bytes, ...] = (),
+                body: tuple[bytes, ...] = (b"",)) -> tuple[int, bytes]:
+    """The app called as a server would, for what httpx refuses to send."""
     sent: list[dict[str, Any]] = []
+    chunks = list(body)
 
     async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
+        chunk = chunks.pop(0)
+        return {"type": "http.request", "body": chunk, "more_body": bool(chunks)}
 
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
     await app({"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-               "method": "GET", "scheme": "http", "path": "/api/v1/me/draws",
-               "raw_path": b"/api/v1/me/draws", "query_string": b"cursor=a\x00b",
-               "headers": [(b"host", b"testserver")], "client": ("127.0.0.1", 1),
-               "server": ("testserver", 80), "root_path": ""}, receive, send)
-    assert sent[0]["status"] == 422
-    assert b'"field":"cursor"' in sent[1]["body"]
+               "method": "POST" if len(body) > 1 else "GET", "scheme": "http",
+               "path": path, "raw_path": path.encode(), "query_string": query,
+               "headers": [(b"host", b"testserver"), *(tuple(h.split(b": ")) for h in headers)],
+               "client": ("127.0.0.1", 1), "server": ("testserver", 80), "root_path": ""},
+              receive, send)
+    return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+
+async def test_raw_control_bytes_in_a_query_are_refused_too(app: Any) -> None:
+    """Servers refuse raw control bytes in a request line (uvicorn answers 400, see below);
+    one that passes them on still meets the middleware."""
+    status, body = await _call(app, "/api/v1/me/draws", query=b"cursor=a\x00b")
+    assert status == 422 and b'"field":"cursor"' in body
+
+
+async def test_a_content_length_beside_chunked_framing_is_not_trusted(
+        app: Any, factory: Factory) -> None:
+    """Transfer-Encoding wins over Content-Length (some servers pass both on): the body is
+    counted, whatever the header claims."""
+    shop = await factory.merchant()
+    status, body = await _call(
+        app, "/api/v1/members", body=(b" " * MiB, b" " * MiB, b"{}"), headers=(
+            b"content-length: 2", b"transfer-encoding: chunked",
+            b"content-type: application/json",
+            b"authorization: " + shop.headers["Authorization"].encode()))
+    assert status == 413 and b"payload_too_large" in body
 
 
 async def test_console_urls_with_control_characters_get_an_error_page(
