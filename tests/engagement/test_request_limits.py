@@ -150,7 +150,7 @@ async def test_a_browser_form_past_the_limit_gets_a_413_page(client: httpx.Async
             "Content-Type": "application/x-www-form-urlencoded", **PAGE})
         assert r.status_code == 413
         assert r.headers["content-type"].startswith("text/html")
-        assert 'data-error-page="413"' in r.text
+        assert 'data-error-page="413"' in r.text and "内容太多" in r.text
 
 
 async def test_routes_that_declare_more_get_more(client: httpx.AsyncClient,
@@ -270,7 +270,13 @@ async def test_console_urls_with_control_characters_get_an_error_page(
         assert r.status_code == status, (path, r.text[:300])
         assert r.headers["content-type"].startswith("text/html")
         assert f'data-error-page="{status}"' in r.text
+        assert ("无法识别这个请求" if status == 422 else "找不到这个页面") in r.text
     await shop.client.aclose()
+    # A member's page says the same, in the member pages' look.
+    r = await factory.client.get("/m/enter?token=%00", headers=PAGE)
+    assert r.status_code == 422 and "无法识别这个请求" in r.text
+    r = await factory.client.get("/m/enter?token=%00&lang=en", headers=PAGE)
+    assert r.status_code == 422 and "This request is not valid" in r.text
 
 
 def test_raw_control_bytes_in_a_url_never_reach_the_app(
