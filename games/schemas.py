@@ -3,41 +3,51 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
+from annotated_types import Ge, Le
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from engagement.fields import Ident, Name, Points, PositiveInt4, Stock, Text, Timestamp
 
 Game = Literal["wheel", "scratch", "egg"]
 Status = Literal["draft", "active", "paused", "ended"]
 
 
+# A prize's name sits on a wheel segment or a scratch card: short.
+PrizeName = Annotated[str, Text(1, 60)]
+# Weights of up to 12 prizes sum well inside the 2**53 that the draw script's numbers hold.
+Weight = Annotated[PositiveInt4, Le(1_000_000_000)]
+Rules = Annotated[str, Text(0, 4000, multiline=True)]
+
+
 class Limits(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    per_member_per_day: int | None = Field(default=None, gt=0)
-    per_member_total: int | None = Field(default=None, gt=0)
+    per_member_per_day: PositiveInt4 | None = None
+    per_member_total: PositiveInt4 | None = None
 
 
 class CouponPrizeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=60)
+    name: PrizeName
     kind: Literal["coupon"]
-    coupon_template_id: str
-    quantity: int | None = Field(ge=0, description="null = unlimited (unlimited template only)")
-    weight: int = Field(gt=0, le=1_000_000_000)
+    coupon_template_id: Ident
+    quantity: Stock | None = Field(description="null = unlimited (unlimited template only)")
+    weight: Weight
 
 
 class PointsPrizeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=60)
+    name: PrizeName
     kind: Literal["points"]
-    points: int = Field(gt=0, le=10_000_000)
-    quantity: int | None = Field(ge=0, description="null = unlimited")
-    weight: int = Field(gt=0, le=1_000_000_000)
+    points: Annotated[Points, Ge(1), Le(10_000_000)]
+    quantity: Stock | None = Field(description="null = unlimited")
+    weight: Weight
 
 
 class NothingPrizeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(default="谢谢参与", min_length=1, max_length=60)
+    name: PrizeName = "谢谢参与"
     kind: Literal["nothing"]
-    weight: int = Field(gt=0, le=1_000_000_000)
+    weight: Weight
 
 
 PrizeIn = Annotated[CouponPrizeIn | PointsPrizeIn | NothingPrizeIn, Field(discriminator="kind")]
@@ -45,20 +55,17 @@ PrizeIn = Annotated[CouponPrizeIn | PointsPrizeIn | NothingPrizeIn, Field(discri
 
 class CampaignCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=120)
+    name: Name
     game: Game
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    starts_at: Timestamp | None = None
+    ends_at: Timestamp | None = None
     limits: Limits = Field(default_factory=Limits)
-    entry_cost_points: int = Field(default=0, ge=0, le=10_000_000)
-    rules: str = Field(default="", max_length=4000)
+    entry_cost_points: Annotated[Points, Le(10_000_000)] = 0
+    rules: Rules = ""
     prizes: list[PrizeIn] = Field(min_length=1, max_length=12)
 
     @model_validator(mode="after")
     def _window(self) -> CampaignCreate:
-        for when in (self.starts_at, self.ends_at):
-            if when is not None and when.tzinfo is None:
-                raise ValueError("times need a zone, e.g. 2026-12-01T00:00:00+08:00")
         if self.starts_at and self.ends_at and self.starts_at >= self.ends_at:
             raise ValueError("ends_at must be after starts_at")
         return self
@@ -66,19 +73,19 @@ class CampaignCreate(BaseModel):
 
 class PrizeChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    id: str
-    quantity: int | None = Field(default=None, ge=0)
-    weight: int | None = Field(default=None, gt=0, le=1_000_000_000)
-    name: str | None = Field(default=None, min_length=1, max_length=60)
+    id: Ident
+    quantity: Stock | None = None
+    weight: Weight | None = None
+    name: PrizeName | None = None
 
 
 class CampaignUpdate(BaseModel):
     """Drafts change freely; live campaigns may only add quantity, rename, extend the end."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(default=None, min_length=1, max_length=120)
-    ends_at: datetime | None = None
-    rules: str | None = Field(default=None, max_length=4000)
+    name: Name | None = None
+    ends_at: Timestamp | None = None
+    rules: Rules | None = None
     prizes: list[PrizeChange] = Field(default_factory=list, max_length=12)
 
 

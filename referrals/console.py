@@ -33,13 +33,11 @@ from engagement.http import read_form
 from engagement.i18n import N_
 from engagement.members import queries as member_queries
 from referrals import ledger, queries, service
-from referrals.schemas import ProgramIn
+from referrals.schemas import DEFAULT_PROGRAM, ProgramIn
 
 TOP_REFERRERS = 20
 DOWNLINE_ROWS = 500
 LEDGER_ROWS = 50
-# Without a program, the console shows (and offers) the API's defaults.
-DEFAULT_PROGRAM = ProgramIn()
 
 register_nav(NavItem("referrals", "/console/referrals", N_("全民拓客"), order=40))
 register_notices({"program_saved": N_("拓客设置已保存")})
@@ -69,6 +67,7 @@ async def _overview(request: Request, user: ConsoleUser, *, form: dict[str, Any]
     program = service.program_out(row) if row is not None else None
     templates = await coupon_queries.templates_of_merchant(pool, user.merchant.id)
     return render_page(request, user, "console/referrals.html", {
+        # Without a program, the console shows (and offers) the defaults.
         "program": program, "form": form or _program_form(program or DEFAULT_PROGRAM),
         "errors": errors or {}, "templates": templates,
         "totals": await queries.merchant_commission_totals(pool, user.merchant.id),

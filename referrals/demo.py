@@ -13,7 +13,7 @@ from engagement.members.schemas import MemberCreate
 from engagement.orders import service as orders
 from engagement.orders.schemas import OrderCreate
 from referrals import binding, queries, service, tasks
-from referrals.schemas import ProgramIn
+from referrals.schemas import DEFAULT_PROGRAM
 
 FRIEND = ("demo-dave", "13800000004", "大卫")
 
@@ -29,8 +29,8 @@ async def seed(ctx: DemoContext) -> None:
             template_id = (await coupons.create_template(unit.conn, merchant.id, TemplateCreate(
                 name="好友专享 满30减8", discount=AmountOff(type="amount_off", amount=800),
                 min_spend=3000, stock=1000, valid_days=30))).id
-        await service.put_program(unit.conn, merchant.id, ProgramIn(
-            reward_coupon_template_id=template_id, hold_days=7), now)
+        await service.put_program(unit.conn, merchant.id, DEFAULT_PROGRAM.model_copy(
+            update={"reward_coupon_template_id": template_id}), now)
         links = [(await service.share_link(unit.conn, merchant.id, m.id, None, now,
                                            public_url))[0] for m in ctx.members]
     external_id, phone, name = FRIEND

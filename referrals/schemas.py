@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from annotated_types import Le
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+
+from engagement.fields import BasisPoints, Count, Ident, PositiveInt4, Text
 
 Trigger = Literal["first_order", "every_order"]
 EntryStatus = Literal["held", "pending", "available", "rejected", "reversed"]
@@ -12,33 +15,33 @@ BindingStatus = Literal["active", "held", "rejected"]
 
 class Level(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    rate_bp: int = Field(strict=True, ge=0, le=10_000,
-                         description="basis points of the paid amount: 1000 = 10%")
-
-
-def _default_levels() -> list[Level]:
-    return [Level(rate_bp=1000), Level(rate_bp=500)]
+    rate_bp: BasisPoints = Field(description="basis points of the paid amount: 1000 = 10%")
 
 
 class ProgramIn(BaseModel):
+    """The whole program: a PUT replaces it, so the contract's fields (enabled, levels,
+    trigger, hold_days) are required; an empty or partial body is a 422, never a silent
+    reset to defaults. (The contract's "levels default to two" is the program a merchant
+    starts from, DEFAULT_PROGRAM below.)"""
+
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool = True
-    reward_coupon_template_id: str | None = Field(
-        default=None, max_length=64,
+    enabled: StrictBool
+    reward_coupon_template_id: Ident | None = Field(
+        default=None,
         description="the coupon a share link gives to whoever joins through it")
-    share_coupon_template_ids: list[str] = Field(
+    share_coupon_template_ids: list[Ident] = Field(
         default_factory=list, max_length=20,
         description="other coupon templates members may share links for")
-    levels: list[Level] = Field(default_factory=_default_levels, min_length=1, max_length=3,
+    levels: list[Level] = Field(min_length=1, max_length=3,
                                 description="level 1 is the buyer's referrer; at most 3")
-    trigger: Trigger = "every_order"
-    hold_days: int = Field(default=7, strict=True, ge=0, le=365,
-                           description="commission stays pending this long (refund window)")
-    max_paid_referrals_per_day: int | None = Field(
-        default=50, gt=0, description="orders that earn one referrer commission per day")
-    max_joins_per_ip_per_hour: int | None = Field(
-        default=5, gt=0,
+    trigger: Trigger
+    hold_days: Annotated[Count, Le(365)] = Field(
+        description="commission stays pending this long (refund window)")
+    max_paid_referrals_per_day: PositiveInt4 | None = Field(
+        default=50, description="orders that earn one referrer commission per day")
+    max_joins_per_ip_per_hour: PositiveInt4 | None = Field(
+        default=5,
         description="joins through one link from one address per hour before further "
                     "bindings are held for review")
 
@@ -62,9 +65,14 @@ class ProgramOut(BaseModel):
     updated_at: datetime
 
 
+# What a merchant starts from: two levels (10% and 5%), the console's and the demo's default.
+DEFAULT_PROGRAM = ProgramIn(enabled=True, levels=[Level(rate_bp=1000), Level(rate_bp=500)],
+                            trigger="every_order", hold_days=7)
+
+
 class ShareLinkIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    coupon_template_id: str | None = Field(default=None, max_length=64)
+    coupon_template_id: Ident | None = None
 
 
 class ShareLinkOut(BaseModel):
@@ -133,7 +141,9 @@ class BindingPage(BaseModel):
 
 
 class BindingQuery(BaseModel):
+    """Read from the query string, where every value is text: ``limit`` stays lax."""
+
     model_config = ConfigDict(extra="forbid")
     status: BindingStatus = "held"
     limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = Field(default=None, max_length=64)
+    cursor: Annotated[str, Text(0, 64)] | None = None

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from engagement.fields import Text
 
 # Long enough to resist guessing once the throttle is passed; no composition rules (they
 # push people to predictable patterns, as NIST SP 800-63B notes).
@@ -13,8 +17,9 @@ def normalise_email(value: str) -> str:
 
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    email: str = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=256)
+    email: Annotated[str, Text(3, 254, pattern=r"^[^@\s\x00-\x1F\x7F]+@[^@\s\x00-\x1F\x7F]+"
+                                           r"\.[^@\s\x00-\x1F\x7F]+$")]
+    password: Annotated[str, Text(MIN_PASSWORD_LENGTH, 256)]
 
     @field_validator("email", mode="before")
     @classmethod
@@ -23,9 +28,9 @@ class UserCreate(BaseModel):
 
 
 class LoginForm(BaseModel):
-    email: str = Field(min_length=1, max_length=254)
-    password: str = Field(min_length=1, max_length=256)
-    next: str | None = None
+    email: Annotated[str, Text(1, 254)]
+    password: Annotated[str, Text(1, 256)]
+    next: Annotated[str, Text(0, 2000)] | None = None
 
     @field_validator("email", mode="before")
     @classmethod

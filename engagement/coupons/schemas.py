@@ -3,25 +3,29 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from annotated_types import Ge, Le
+from pydantic import BaseModel, ConfigDict, Field, Strict, StrictBool
+
+from engagement.fields import Cents, Days, Name, Percent, PositiveCents, PositiveInt4, Stock, Text
 
 
 class AmountOff(BaseModel):
     model_config = ConfigDict(extra="forbid")
     type: Literal["amount_off"]
-    amount: int = Field(gt=0, description="cents off")
+    amount: PositiveCents = Field(description="cents off")
 
 
 class PercentOff(BaseModel):
     model_config = ConfigDict(extra="forbid")
     type: Literal["percent_off"]
-    percent: int = Field(gt=0, lt=100, description="e.g. 20 means 20% off (八折)")
+    percent: Annotated[Percent, Ge(1), Le(99)] = Field(
+        description="e.g. 20 means 20% off (八折)")
 
 
 class Gift(BaseModel):
     model_config = ConfigDict(extra="forbid")
     type: Literal["gift"]
-    description: str = Field(min_length=1, max_length=200)
+    description: Annotated[str, Text(1, 200)]
 
 
 Discount = Annotated[AmountOff | PercentOff | Gift, Field(discriminator="type")]
@@ -29,12 +33,12 @@ Discount = Annotated[AmountOff | PercentOff | Gift, Field(discriminator="type")]
 
 class TemplateCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=120)
+    name: Name
     discount: Discount
-    min_spend: int = Field(default=0, ge=0, description="cents")
-    stock: int | None = Field(ge=0, description="null = unlimited")
-    valid_days: int | None = Field(default=30, gt=0, le=3660)
-    per_member_limit: int | None = Field(default=None, gt=0)
+    min_spend: Cents = Field(default=0, description="cents")
+    stock: Stock | None = Field(description="null = unlimited")
+    valid_days: Days | None = 30
+    per_member_limit: PositiveInt4 | None = None
 
 
 class TemplateOut(BaseModel):
@@ -54,7 +58,7 @@ class TemplateOut(BaseModel):
 
 class RedeemIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    order_id: str | None = Field(default=None, max_length=128)
+    order_id: Annotated[str, Text(0, 128)] | None = None
 
 
 class RedeemOut(BaseModel):
@@ -89,16 +93,16 @@ class TemplateUpdate(BaseModel):
     the minimum spend) change only while no coupon of it exists or is reserved."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(default=None, min_length=1, max_length=120)
+    name: Name | None = None
     discount: Discount | None = None
-    min_spend: int | None = Field(default=None, ge=0, description="cents")
-    valid_days: int | None = Field(default=None, gt=0, le=3660)
-    per_member_limit: int | None = Field(default=None, gt=0)
-    clear_per_member_limit: bool = False
+    min_spend: Cents | None = Field(default=None, description="cents")
+    valid_days: Days | None = None
+    per_member_limit: PositiveInt4 | None = None
+    clear_per_member_limit: StrictBool = False
 
 
 class StockChange(BaseModel):
     """Add stock (positive) or take back unused stock (negative)."""
 
     model_config = ConfigDict(extra="forbid")
-    delta: int = Field(ge=-10_000_000, le=10_000_000)
+    delta: Annotated[int, Strict(), Ge(-10_000_000), Le(10_000_000)]

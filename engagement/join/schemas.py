@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from engagement.fields import Code, Text
 
 # Mainland mobile numbers: 11 digits starting 13-19; "+86" / "86" prefixes and spaces or
 # dashes as people type them are accepted and dropped.
@@ -22,7 +25,7 @@ def normalise_phone(value: str) -> str:
 
 class CodeRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    phone: str
+    phone: Annotated[str, Text(0, 64)]
 
     @field_validator("phone")
     @classmethod
@@ -32,7 +35,7 @@ class CodeRequest(BaseModel):
 
 class JoinRequest(CodeRequest):
     code: str = Field(pattern=r"^[0-9]{6}$")
-    share: str | None = Field(default=None, max_length=32)
+    share: Code | None = None
 
     @field_validator("code", mode="before")
     @classmethod

@@ -1,17 +1,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from annotated_types import Ge, Le
+from pydantic import BaseModel, ConfigDict
+
+from engagement.fields import Ident, Points, Stock
 
 
 class RewardCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    coupon_template_id: str = Field(min_length=1, max_length=64)
-    cost_points: int = Field(gt=0, le=100_000_000)
-    stock: int = Field(ge=0, le=10_000_000)
+    coupon_template_id: Ident
+    cost_points: Annotated[Points, Ge(1), Le(100_000_000)]
+    stock: Annotated[Stock, Le(10_000_000)]
 
 
 class RewardOut(BaseModel):

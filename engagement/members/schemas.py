@@ -2,20 +2,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from engagement.fields import Birthday, Code, Text
 from engagement.merchants.schemas import Merchant
 
 
 class MemberCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    external_id: str = Field(min_length=1, max_length=128)
+    external_id: Annotated[str, Text(1, 128)]
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9]{6,20}$")
-    name: str | None = Field(default=None, max_length=120)
-    birthday: date | None = None
-    share_code: str | None = Field(default=None, min_length=1, max_length=32)
+    name: Annotated[str, Text(0, 120)] | None = None
+    birthday: Birthday | None = None
+    share_code: Code | None = None
 
 
 class MemberOut(BaseModel):

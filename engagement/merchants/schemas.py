@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, field_validator
+
+from engagement.fields import Name, Text
 
 
 @dataclass(frozen=True)
@@ -19,10 +21,10 @@ class Merchant:
 
 
 class MerchantCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=120)
+    name: Name
     slug: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
     currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
-    time_zone: str = "Asia/Shanghai"
+    time_zone: Annotated[str, Text(1, 64)] = "Asia/Shanghai"
 
     @field_validator("time_zone")
     @classmethod

@@ -3,8 +3,11 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from engagement.fields import Cents, Ident, PositiveCents, Text
 
 # Merchants' own ids: letters, digits and . _ : ~ - only, so they sit unescaped in a URL path
 # (/api/v1/orders/{id}/refunds) and in logs.
@@ -15,9 +18,10 @@ class OrderCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(pattern=ORDER_ID_PATTERN, description="the merchant's own order id")
-    member_id: str = Field(min_length=1, max_length=64)
-    amount: int = Field(strict=True, ge=0, le=10**12, description="cents paid")
-    coupon_codes: list[str] = Field(default_factory=list, max_length=20)
+    member_id: Ident
+    amount: Cents = Field(description="cents paid")
+    coupon_codes: list[Annotated[str, Text(1, 64)]] = Field(default_factory=list,
+                                                            max_length=20)
 
     @field_validator("coupon_codes")
     @classmethod
@@ -47,7 +51,7 @@ class OrderOut(BaseModel):
 class RefundCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    amount: int = Field(strict=True, gt=0, le=10**12, description="cents refunded")
+    amount: PositiveCents = Field(description="cents refunded")
     id: str | None = Field(default=None, pattern=ORDER_ID_PATTERN,
                            description="the merchant's refund id: a retry with it is a replay")
 

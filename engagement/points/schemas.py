@@ -1,23 +1,32 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from annotated_types import Ge, Le
+from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator
+
+from engagement.fields import Cents, Days, Points, Text
 
 
 class EarnRule(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    per_amount: int = Field(gt=0, le=100_000_000, description="cents paid per earning step")
-    points: int = Field(ge=0, le=1_000_000, description="points earned per step")
+    per_amount: Annotated[Cents, Ge(1), Le(100_000_000)] = Field(
+        description="cents paid per earning step")
+    points: Annotated[Points, Le(1_000_000)] = Field(description="points earned per step")
 
 
 class ProgramIn(BaseModel):
+    """The whole program: a PUT replaces it, so every field of the contract is required (a
+    missing one is a mistake to report, not a reset to defaults)."""
+
     model_config = ConfigDict(extra="forbid")
 
     earn: EarnRule
-    join_bonus: int = Field(default=0, ge=0, le=1_000_000)
-    expiry_days: int | None = Field(default=None, gt=0, le=3650)
+    join_bonus: Annotated[Points, Le(1_000_000)]
+    expiry_days: Annotated[Days, Le(3650)] | None = Field(
+        description="points expire this many days after they are earned; null: never")
 
 
 class ProgramOut(BaseModel):
@@ -44,8 +53,8 @@ class PointsPage(BaseModel):
 class AdjustmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    delta: int = Field(ge=-100_000_000, le=100_000_000)
-    reason: str = Field(min_length=1, max_length=120)
+    delta: Annotated[int, Strict(), Ge(-100_000_000), Le(100_000_000)]
+    reason: Annotated[str, Text(1, 120)]
 
     @field_validator("delta")
     @classmethod

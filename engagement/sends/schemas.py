@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from annotated_types import Le
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+
+from engagement.fields import Days, Ident, Name, Percent, PositiveInt4, Text
 
 
 class Segment(BaseModel):
@@ -11,14 +14,14 @@ class Segment(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    min_orders: int | None = Field(default=None, ge=1, le=10_000)
-    orders_within_days: int | None = Field(default=None, ge=1, le=3650,
-                                           description="the window min_orders counts in")
-    inactive_days: int | None = Field(default=None, ge=1, le=3650,
-                                      description="no order in this many days")
+    min_orders: Annotated[PositiveInt4, Le(10_000)] | None = None
+    orders_within_days: Annotated[Days, Le(3650)] | None = Field(
+        default=None, description="the window min_orders counts in")
+    inactive_days: Annotated[Days, Le(3650)] | None = Field(
+        default=None, description="no order in this many days")
     birthday: Literal["today", "this_week"] | None = None
-    tier: str | None = Field(default=None, min_length=1, max_length=40)
-    holding_unredeemed: bool | None = Field(
+    tier: Annotated[str, Text(1, 40)] | None = None
+    holding_unredeemed: StrictBool | None = Field(
         default=None, description="holds (true) or not (false) an unused, unexpired coupon")
 
     @model_validator(mode="after")
@@ -31,10 +34,10 @@ class Segment(BaseModel):
 class SendCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=120)
-    coupon_template_id: str = Field(min_length=1, max_length=64)
+    name: Name
+    coupon_template_id: Ident
     segment: Segment = Field(default_factory=Segment)
-    holdout_percent: int = Field(default=10, ge=0, le=90)
+    holdout_percent: Annotated[Percent, Le(90)] = 10
     repeat: Literal["daily"] | None = Field(
         default=None, description="daily: run every day by cron (birthday sends)")
 

@@ -1,16 +1,21 @@
 from __future__ import annotations
 
+from typing import Annotated
+
+from annotated_types import Le
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from engagement.fields import Cents, Days, Ident, Points, Text
 
 
 class TierIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=40)
-    min_points: int | None = Field(default=None, ge=0, le=1_000_000_000)
-    min_spend: int | None = Field(default=None, ge=0, le=100_000_000_000)
-    window_days: int = Field(gt=0, le=3650)
-    monthly_coupon_template_id: str | None = Field(default=None, min_length=1, max_length=64)
+    name: Annotated[str, Text(1, 40)]
+    min_points: Annotated[Points, Le(1_000_000_000)] | None = None
+    min_spend: Annotated[Cents, Le(100_000_000_000)] | None = None
+    window_days: Annotated[Days, Le(3650)]
+    monthly_coupon_template_id: Ident | None = None
 
     @model_validator(mode="after")
     def _one_threshold(self) -> TierIn:

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from engagement.fields import Text
 
 EventType = Literal["member.created", "order.paid", "order.refunded", "coupon.redeemed"]
 
@@ -11,7 +13,7 @@ EventType = Literal["member.created", "order.paid", "order.refunded", "coupon.re
 class EndpointCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(min_length=8, max_length=2000, pattern=r"^https?://")
+    url: Annotated[str, Text(8, 2000, pattern=r"^https?://[^\x00-\x1F\x7F]*$")]
     events: list[EventType] = Field(min_length=1, max_length=20)
 
 

@@ -10,6 +10,8 @@ from tests.factories import MemberHandle, MerchantHandle
 async def set_program(client: httpx.AsyncClient, merchant: MerchantHandle,
                       **body: Any) -> dict[str, Any]:
     body.setdefault("earn", {"per_amount": 100, "points": 1})
+    body.setdefault("join_bonus", 0)  # required by the contract, as is expiry_days
+    body.setdefault("expiry_days", None)
     r = await client.put("/api/v1/points-program", json=body, headers=merchant.headers)
     assert r.status_code == 200, r.text
     return dict(r.json())

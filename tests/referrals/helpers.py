@@ -11,6 +11,9 @@ from tests.worker import drain  # noqa: F401  (re-exported for the referral test
 
 
 async def program(factory: Factory, shop: MerchantHandle, **body: Any) -> dict[str, Any]:
+    """PUT the program: the contract's fields are required, so unset ones get defaults."""
+    body = {"enabled": True, "levels": [{"rate_bp": 1000}, {"rate_bp": 500}],
+            "trigger": "every_order", "hold_days": 7, **body}
     r = await factory.client.put("/api/v1/referral-program", json=body, headers=shop.headers)
     assert r.status_code == 200, r.text
     return dict(r.json())

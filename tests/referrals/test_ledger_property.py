@@ -81,8 +81,8 @@ async def _run(conn: asyncpg.Connection, world: World, rates: list[int], trigger
                hold_days: int, ops: list[Op], start: datetime) -> None:
     now = start
     await put_program(conn, world.merchant_id, ProgramIn(
-        levels=[Level(rate_bp=r) for r in rates], trigger=trigger, hold_days=hold_days,
-        max_paid_referrals_per_day=None), now)
+        enabled=True, levels=[Level(rate_bp=r) for r in rates], trigger=trigger,
+        hold_days=hold_days, max_paid_referrals_per_day=None), now)
     model = Model()
     for op in ops:
         kind = op[0]
