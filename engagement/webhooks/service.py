@@ -6,28 +6,25 @@ response was lost may arrive twice, never as two different ids."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
-import ipaddress
 import json
 import secrets
-import socket
 import time
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
 
 from engagement import hooks
-from engagement.errors import InvalidInput, NotFound
+from engagement.errors import NotFound
 from engagement.ids import new_id
 from engagement.pagination import next_cursor
 from engagement.webhooks import queries
 from engagement.webhooks.schemas import DeliveryOut, DeliveryPage, EndpointCreate, EndpointOut
+from engagement.webhooks.targets import UrlNotAllowed, check_target
 
 # After attempt n fails, the next one waits RETRY_DELAYS[n - 1]; after the last, the
 # delivery is failed. About three days in all, so a receiver down over a weekend catches up.
@@ -38,11 +35,6 @@ RETRY_DELAYS = (timedelta(seconds=5), timedelta(minutes=5), timedelta(minutes=30
 LEASE = timedelta(minutes=2)
 TIMEOUT_SECONDS = 10.0
 BATCH = 100
-
-
-class UrlNotAllowed(InvalidInput):
-    code = "webhook_url_not_allowed"
-    message = "Webhook URLs must be public http(s) addresses."
 
 
 # --- Signing ---------------------------------------------------------------------------
@@ -57,34 +49,6 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     key = base64.b64decode(secret.removeprefix("whsec_"))
     content = f"{msg_id}.{timestamp}.".encode() + body
     return "v1," + base64.b64encode(hmac.new(key, content, hashlib.sha256).digest()).decode()
-
-
-# --- Private-network refusal -------------------------------------------------------------
-
-def _public(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
-
-
-async def check_target(url: str, *, allow_private: bool) -> None:
-    """Refuse URLs that resolve to private, loopback, link-local or reserved addresses
-    (SSRF). Checked when the URL is registered and again before every attempt, since DNS
-    can change in between."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username:
-        raise UrlNotAllowed(url=url)
-    if allow_private:
-        return
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(
-            parts.hostname, parts.port or (443 if parts.scheme == "https" else 80),
-            type=socket.SOCK_STREAM)
-    except OSError as exc:
-        raise UrlNotAllowed("The webhook URL's host does not resolve.", url=url) from exc
-    if not infos or not all(_public(str(info[4][0])) for info in infos):
-        raise UrlNotAllowed(url=url)
 
 
 # --- Endpoints and the delivery log ------------------------------------------------------
@@ -167,10 +131,12 @@ def next_attempt(attempt: int, now: datetime) -> datetime | None:
     return now + RETRY_DELAYS[attempt - 1] if attempt <= len(RETRY_DELAYS) else None
 
 
-async def attempt(client: httpx.AsyncClient, delivery: asyncpg.Record, now: datetime, *,
-                  allow_private: bool) -> tuple[int | None, str | None, int]:
-    """One POST; (status code, error, duration in ms). Never raises for the receiver's
-    failures: they are the delivery log's business."""
+async def attempt(client: httpx.AsyncClient, delivery: asyncpg.Record,
+                  now: datetime) -> tuple[int | None, str | None, int]:
+    """One POST through ``targets.delivery_client``, which refuses a host that resolves to a
+    private address now (whatever it resolved to at registration); (status code, error,
+    duration in ms). Never raises for the receiver's failures: they are the delivery log's
+    business."""
     body = json.dumps(delivery["payload"], separators=(",", ":"), ensure_ascii=False).encode()
     timestamp = int(now.timestamp())
     headers = {"content-type": "application/json", "webhook-id": delivery["id"],
@@ -178,7 +144,6 @@ async def attempt(client: httpx.AsyncClient, delivery: asyncpg.Record, now: date
                "webhook-signature": sign(delivery["secret"], delivery["id"], timestamp, body)}
     started = time.monotonic()
     try:
-        await check_target(delivery["url"], allow_private=allow_private)
         response = await client.post(delivery["url"], content=body, headers=headers)
         return response.status_code, None, int((time.monotonic() - started) * 1000)
     except UrlNotAllowed:

@@ -9,8 +9,9 @@ import httpx
 import pytest
 
 from engagement.clock import FrozenClock
+from engagement.ids import new_id
 from engagement.state import Services
-from engagement.webhooks import service, tasks
+from engagement.webhooks import queries, service, targets, tasks
 from tests.factories import Factory, MerchantHandle
 from tests.loyalty.helpers import pay
 from tests.loyalty.receiver import Receiver, serve
@@ -51,6 +52,62 @@ async def test_private_network_targets_are_refused(client: httpx.AsyncClient, fa
     assert await services.pool.fetchval("SELECT count(*) FROM webhook_endpoints") == 0
     with pytest.raises(service.UrlNotAllowed):
         await service.check_target("http://127.0.0.1/x", allow_private=False)
+
+
+@pytest.mark.parametrize("address", [
+    "64:ff9b::7f00:1",      # NAT64 of 127.0.0.1
+    "64:ff9b::a9fe:a9fe",   # NAT64 of 169.254.169.254, the cloud metadata address
+    "64:ff9b:1::a00:1",     # local-use NAT64: the operator's own network
+    "2002:7f00:1::",        # 6to4 of 127.0.0.1
+    "2002:a00:1::1",        # 6to4 of 10.0.0.1
+    "::ffff:127.0.0.1",     # IPv4-mapped
+    "::ffff:192.168.1.1",
+    "::127.0.0.1",          # IPv4-compatible
+    "::a00:1",
+])
+async def test_ipv6_forms_of_private_ipv4_addresses_are_refused(
+        client: httpx.AsyncClient, factory: Factory, services: Services, address: str) -> None:
+    merchant = await factory.merchant()
+    r = await _register(client, merchant, f"http://[{address}]:8080/x", ["order.paid"])
+    assert 400 <= r.status_code < 500, r.text
+    assert r.json()["error"]["code"] == "webhook_url_not_allowed"
+    assert await services.pool.fetchval("SELECT count(*) FROM webhook_endpoints") == 0
+
+
+async def test_ipv6_forms_of_public_ipv4_addresses_are_accepted(
+        client: httpx.AsyncClient, factory: Factory) -> None:
+    merchant = await factory.merchant()
+    for address in ("64:ff9b::808:808", "2002:808:808::1", "2001:4860:4860::8888"):
+        r = await _register(client, merchant, f"http://[{address}]/x", ["order.paid"])
+        assert r.status_code == 201, (address, r.text)
+
+
+async def test_a_delivery_to_a_name_resolving_to_loopback_is_refused_and_logged(
+        client: httpx.AsyncClient, factory: Factory, services: Services,
+        clock: FrozenClock) -> None:
+    merchant = await factory.merchant()
+    async with serve(Receiver()) as receiver:
+        # Registered while the name pointed elsewhere; at delivery it resolves to loopback.
+        url = receiver.url.replace("127.0.0.1", "localhost")
+        async with services.pool.acquire() as conn:
+            endpoint = await queries.insert_endpoint(
+                conn, id=new_id("whk"), merchant_id=merchant.id, url=url,
+                events=["member.created"], secret=service.new_secret(), now=clock.now())
+        await factory.member(merchant)
+        assert await tasks.deliver_due({"services": services}) == 0
+        # The check is made where the connection is, not only before it.
+        async with targets.delivery_client(5.0, allow_private=False) as direct:
+            with pytest.raises(service.UrlNotAllowed):
+                await direct.post(url, content=b"{}")
+        assert receiver.requests == []
+        # The same receiver is reachable when private targets are allowed (local testing).
+        async with targets.delivery_client(5.0, allow_private=True) as local:
+            assert (await local.post(url, content=b"{}")).status_code == 200
+    log = await client.get(f"/api/v1/webhooks/{endpoint['id']}/deliveries",
+                           headers=merchant.headers)
+    [item] = log.json()["items"]
+    assert (item["status"], item["attempts"], item["last_error"], item["last_status_code"]) \
+        == ("pending", 1, "url_not_allowed", None)
 
 
 async def test_signed_events_reach_a_local_receiver_and_a_failure_is_retried_once(
