@@ -1,8 +1,9 @@
 """The OpenAPI document, built from the ``ApiDoc`` each API route carries, and a docs page
-served from vendored Swagger UI (no CDN)."""
+served from vendored Swagger UI (no CDN), under the member pages' Content-Security-Policy."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from pydantic import BaseModel
@@ -12,6 +13,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from engagement.http import ApiDoc
+from engagement.web import CSP
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -113,4 +115,8 @@ async def docs_page(request: Request) -> Response:
         css=static_url("vendor/swagger-ui-5.35.0.css"),
         js=static_url("vendor/swagger-ui-bundle-5.35.0.js"),
         init=static_url("js/docs.js"),
-    ))
+    ), headers={
+        # The member pages' policy: Swagger UI runs from /static (docs.js starts it, with
+        # the validator badge off) and needs nothing inline or from another host.
+        "Content-Security-Policy": CSP.format(nonce=secrets.token_urlsafe(16)),
+        "Referrer-Policy": "same-origin", "X-Content-Type-Options": "nosniff"})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 
 
@@ -33,6 +35,21 @@ async def test_docs_page_uses_only_local_assets(client: httpx.AsyncClient) -> No
         assert f"/static/{path}?v=" in r.text
         asset = await client.get(f"/static/{path}")
         assert asset.status_code == 200
+
+
+async def test_docs_page_has_a_strict_content_security_policy(
+        client: httpx.AsyncClient) -> None:
+    r = await client.get("/docs")
+    policy = dict(part.strip().split(" ", 1) for part in
+                  r.headers["content-security-policy"].split(";"))
+    assert policy["default-src"] == "'self'" and policy["script-src"] == "'self'"
+    assert policy["style-src"].startswith("'self'") and policy["object-src"] == "'none'"
+    assert "unsafe" not in r.headers["content-security-policy"]
+    # So everything the page runs must be a file from /static: no inline script or style.
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", r.text, re.S)
+    assert len(scripts) == 2
+    assert all('src="/static/' in attrs and not body.strip() for attrs, body in scripts)
+    assert "<style" not in r.text and "style=" not in r.text
 
 
 async def test_request_id_is_returned_and_honoured(client: httpx.AsyncClient) -> None:
