@@ -5,9 +5,9 @@ Starlette reads a body whole into memory (``request.body()``, forms), so a route
 defend itself against a huge one: by the time it could look, the bytes are in memory. This
 middleware stops the request first, from the Content-Length header when it says too much,
 and otherwise by counting the bytes as they arrive, so at most one limit's worth is held.
-The 413 goes out at once; the server then reads and drops whatever the client still sends
-rather than closing the connection, because most clients send their whole body before they
-read, and a connection reset would lose the answer.
+The 413 goes out at once; uvicorn then reads and drops whatever the client still sends
+(reading time, not memory) rather than the connection being closed, because most clients
+send their whole body before they read, and a connection reset would lose the answer.
 
 A NUL or other control character in a URL names nothing and PostgreSQL refuses NUL in
 text, so such a URL is refused here with a 4xx, before any route could query with it.
