@@ -39,6 +39,7 @@ from engagement.members import queries as member_queries
 from engagement.proxies import client_address
 
 MEMBERS_PER_PAGE = 50
+TEMPLATES_PER_PAGE = 50
 MEMBER_DETAIL_ROWS = 20
 
 register_nav(NavItem("coupons", "/console/coupons", N_("优惠券"), order=20))
@@ -110,9 +111,16 @@ async def home(request: Request, user: ConsoleUser) -> Response:
 # Coupon templates
 
 async def templates_page(request: Request, user: ConsoleUser) -> Response:
-    rows = await coupon_queries.templates_of_merchant(services(request).pool, user.merchant.id)
-    return render_page(request, user, "console/coupons.html",
-                       {"templates": [coupons.template_out(r) for r in rows]}, active="coupons")
+    before = (request.query_params.get("before") or "")[:64] or None
+    # One row more than a page says whether a next page exists, so its link never leads
+    # to an empty page.
+    rows = await coupon_queries.templates_page(services(request).pool, user.merchant.id,
+                                               before, TEMPLATES_PER_PAGE + 1)
+    page = rows[:TEMPLATES_PER_PAGE]
+    return render_page(request, user, "console/coupons.html", {
+        "templates": [coupons.template_out(r) for r in page], "paged": before is not None,
+        "more": page[-1]["id"] if len(rows) > TEMPLATES_PER_PAGE else None},
+        active="coupons")
 
 
 def _discount(form: Form) -> dict[str, Any] | None:

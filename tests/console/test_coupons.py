@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
+import pytest
+
+from engagement.console import routes as console_routes
 from engagement.coupons.service import issue_single
 from engagement.db import transaction
 from engagement.state import Services
@@ -98,3 +103,34 @@ async def test_unlimited_templates_have_nothing_to_top_up(shop: Console,
     template = await factory.template(shop.merchant, stock=None)
     r = await shop.post(f"/console/coupons/{template['id']}/stock", {"delta": "10"})
     assert r.status_code == 409 and "不限量" in r.text
+
+
+async def test_the_list_is_paged_and_every_template_is_on_exactly_one_page(
+        shop: Console, rival: Console, factory: Factory,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(console_routes, "TEMPLATES_PER_PAGE", 3)
+    ours = {(await factory.template(shop.merchant, name=f"券{i}"))["id"] for i in range(8)}
+    await factory.template(rival.merchant, name="隔壁的券")
+    seen: list[str] = []
+    pages, path = 0, "/console/coupons"
+    while True:
+        r = await shop.get(path)
+        assert r.status_code == 200, r.text
+        pages += 1
+        seen += re.findall(r'<tr data-template-id="([^"]+)"', r.text)
+        following = re.search(r'href="([^"]+)" rel="next" data-next-page', r.text)
+        assert ("data-first-page" in r.text) == (pages > 1)
+        if following is None:
+            break
+        path = html.unescape(following.group(1))
+    assert pages == 3  # 3 + 3 + 2: the last full page links nowhere empty
+    assert len(seen) == len(set(seen)) and set(seen) == ours
+    assert seen == sorted(seen, reverse=True)  # newest first, as before
+    # A page boundary that falls exactly on the last template leaves no "next" link.
+    monkeypatch.setattr(console_routes, "TEMPLATES_PER_PAGE", 4)
+    second = await shop.get(f"/console/coupons?before={seen[3]}")
+    assert len(re.findall(r"<tr data-template-id=", second.text)) == 4
+    assert "data-next-page" not in second.text
+    # Past the end: no empty state for a merchant who has coupons, a way back instead.
+    past = await shop.get(f"/console/coupons?before={seen[-1]}")
+    assert "data-first-page" in past.text and "还没有优惠券" not in past.text
