@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from engagement.console.forms import Form, FormErrors, pydantic_errors
 from engagement.coupons import queries as coupon_queries
+from engagement.fields import INT4_MAX, MAX_STOCK
 from engagement.i18n import N_
 from games.schemas import CampaignCreate, CampaignOut, CampaignUpdate
 
@@ -43,11 +44,12 @@ def _prize(form: Form, i: int, templates: dict[str, asyncpg.Record]) -> dict[str
             form.errors[p + "template"] = N_("请选择一张优惠券")
         prize["coupon_template_id"] = template_id
         unlimited = template is not None and template["stock"] is None
-        prize["quantity"] = form.integer(p + "quantity", required=not unlimited, minimum=0)
+        prize["quantity"] = form.integer(p + "quantity", required=not unlimited, minimum=0,
+                                         maximum=MAX_STOCK)
     elif kind == "points":
         prize["points"] = form.integer(p + "points", required=True, minimum=1,
                                        maximum=10_000_000)
-        prize["quantity"] = form.integer(p + "quantity", minimum=0)
+        prize["quantity"] = form.integer(p + "quantity", minimum=0, maximum=MAX_STOCK)
     elif kind != "nothing":
         form.errors[p + "kind"] = N_("请选择奖品类型")
     return prize
@@ -64,7 +66,8 @@ def check_inventory(form: Form, indexes: list[int], prizes: list[dict[str, Any]]
                                                    + prize["quantity"])
     for i, prize in zip(indexes, prizes, strict=True):
         template = templates.get(prize.get("coupon_template_id") or "")
-        if template is None or template["available"] is None:
+        if template is None or template["available"] is None \
+                or f"prize-{i}-quantity" in form.errors:
             continue
         if wanted.get(template["id"], 0) > template["available"]:
             form.errors[f"prize-{i}-quantity"] = N_("超出库存：这张券还可用 %(n)s 张")
@@ -90,7 +93,7 @@ async def read_create(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
                    "per_member_total": form.integer("per_member_total", minimum=1)},
         "entry_cost_points": form.integer("entry_cost_points", minimum=0,
                                           maximum=10_000_000) or 0,
-        "rules": (data.get("rules") or "").strip(),
+        "rules": form.text("rules", max_length=4000, multiline=True) or "",
         "prizes": prizes,
     }
     form.raise_if_invalid()
@@ -121,24 +124,28 @@ def read_update(data: dict[str, str], campaign: CampaignOut, time_zone: str) -> 
         if not live:
             change["weight"] = form.integer(p + "weight", required=True, minimum=1)
         if prize.kind != "nothing" and prize.quantity is not None:
-            quantity = form.integer(p + "quantity", required=True, minimum=0)
+            quantity = form.integer(p + "quantity", required=True, minimum=0,
+                                    maximum=MAX_STOCK)
             won = (prize.quantity - (prize.remaining or 0)) if live else 0
             if quantity is not None and quantity < won:
                 form.errors[p + "quantity"] = N_("不能少于已中出的 %(n)s 个")
                 form.params[p + "quantity"] = {"n": won}
             change["quantity"] = quantity
         prizes.append(change)
+    rules = form.text("rules", max_length=4000, multiline=True) or ""
     ends_at = form.local_time("ends_at", time_zone)
     if live and ends_at is not None and campaign.ends_at is not None \
             and ends_at < campaign.ends_at:
         form.errors["ends_at"] = N_("进行中的活动只能延后结束时间")
     form.raise_if_invalid()
+    names = {f"prizes.{i}.{field}": f"prize-{i}-{field}"
+             for i in range(len(prizes)) for field in ("name", "weight", "quantity")}
     try:
         return CampaignUpdate.model_validate({
             "name": form.text("name", required=True, max_length=120), "ends_at": ends_at,
-            "rules": (data.get("rules") or "").strip(), "prizes": prizes})
+            "rules": rules, "prizes": prizes})
     except ValidationError as exc:
-        raise FormErrors(pydantic_errors(exc)) from exc
+        raise FormErrors(pydantic_errors(exc, names)) from exc
 
 
 # The cost preview
@@ -209,12 +216,14 @@ def cost_preview(prizes: list[dict[str, Any]], templates: dict[str, Any], player
 
 
 def loose_prizes(data: dict[str, str]) -> list[dict[str, Any]]:
-    """The builder's prize rows as typed so far, for the preview: bad numbers count as 0."""
+    """The builder's prize rows as typed so far, for the preview: bad numbers count as 0,
+    and so do numbers past int4 (the preview's float arithmetic would overflow on them)."""
     def number(value: str | None) -> int | None:
         try:
-            return int(value) if value else None
+            parsed = int(value) if value else None
         except ValueError:
             return 0
+        return parsed if parsed is None or 0 <= parsed <= INT4_MAX else 0
     return [{"name": data.get(f"prize-{i}-name", ""), "kind": data.get(f"prize-{i}-kind", ""),
              "coupon_template_id": data.get(f"prize-{i}-template"),
              "points": number(data.get(f"prize-{i}-points")),

@@ -161,7 +161,10 @@ def _plays(form: dict[str, str] | Any) -> float:
 
     def number(name: str) -> int | None:
         text = form.get(name) or ""
-        return int(text) if text.isdigit() and int(text) > 0 else None
+        # isdecimal, not isdigit: "²" is a digit that int() refuses.
+        if not (text.isdecimal() and len(text) <= 9):
+            return None
+        return int(text) or None
 
     return builder.plays_per_player(number("per_member_per_day"), number("per_member_total"))
 

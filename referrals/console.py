@@ -105,10 +105,12 @@ def _read_program(raw: bytes, data: dict[str, str]) -> dict[str, Any]:
     return values
 
 
+# Shared templates have no input of their own on the page: their errors show at the reward.
 _PROGRAM_FIELDS = {"levels": "level-1", "hold_days": "hold_days",
                    "max_paid_referrals_per_day": "daily_cap",
                    "max_joins_per_ip_per_hour": "ip_cap", "trigger": "trigger",
-                   "reward_coupon_template_id": "reward"}
+                   "reward_coupon_template_id": "reward",
+                   "share_coupon_template_ids": "reward"}
 
 
 async def save_program(request: Request, user: ConsoleUser) -> Response:
