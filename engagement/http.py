@@ -37,6 +37,7 @@ class ApiDoc:
     body: type[BaseModel] | None = None
     response: type[BaseModel] | None = None
     status: int = 200
+    also: tuple[int, ...] = ()  # other success statuses with the same body (200 = existing)
     errors: tuple[str, ...] = ()
     idempotent: bool = False
     query: dict[str, str] = field(default_factory=dict)

@@ -75,7 +75,7 @@ def _operation(route: Route, doc: ApiDoc, keys: dict[Any, Any]) -> dict[str, Any
     ok: dict[str, Any] = {"description": "OK"}
     if doc.response is not None:
         ok["content"] = {"application/json": {"schema": keys[(doc.response, "serialization")]}}
-    responses: dict[str, Any] = {str(doc.status): ok}
+    responses: dict[str, Any] = {str(status): ok for status in (doc.status, *doc.also)}
     error_ref = {"content": {"application/json": {"schema": {
         "$ref": "#/components/schemas/Error"}}}}
     if doc.auth is not None:
@@ -84,8 +84,10 @@ def _operation(route: Route, doc: ApiDoc, keys: dict[Any, Any]) -> dict[str, Any
         schemes = {"merchant": ["merchantKey"], "member": ["memberToken"],
                    "merchant_or_member": ["merchantKey", "memberToken"]}[doc.auth]
         op["security"] = [{s: []} for s in schemes]
-    if doc.errors:
-        responses["4XX"] = {"description": "Error codes: " + ", ".join(doc.errors), **error_ref}
+    # Any operation may refuse its input (422 with the fields, 413, 415) or be throttled
+    # (429): a 4xx is always the error envelope; the codes named are the operation's own.
+    codes = ", ".join(doc.errors) if doc.errors else "the common ones only"
+    responses["4XX"] = {"description": f"Error codes: {codes}", **error_ref}
     op["responses"] = responses
     return op
 

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
+import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
+import psutil
 import pytest
 from redis.asyncio import Redis
 
@@ -115,3 +120,43 @@ async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def factory(client: httpx.AsyncClient, services: Services) -> Factory:
     return Factory(client, services)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def web_server(settings: Settings, tmp_path_factory: pytest.TempPathFactory
+               ) -> Iterator[tuple[str, psutil.Process]]:
+    """`engagement serve` in its own process, on the tests' database and Redis, for what
+    only a real server shows (its memory, its HTTP parser, a fuzzer's traffic)."""
+    tmp_path = tmp_path_factory.mktemp("serve")
+    port = free_port()
+    assert settings.database_url and settings.redis_url
+    env = {**os.environ, "ENGAGEMENT_DATABASE_URL": settings.database_url,
+           "ENGAGEMENT_REDIS_URL": settings.redis_url, "ENGAGEMENT_DATA_DIR": str(tmp_path),
+           "ENGAGEMENT_SECRET_KEY": "test-secret-key", "ENGAGEMENT_LOG_LEVEL": "WARNING",
+           "ENGAGEMENT_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+    with (tmp_path / "serve.log").open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "engagement.cli", "serve", "--host", "127.0.0.1",
+             "--port", str(port), "--workers", "1"], env=env, stdout=log, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the server did not become ready"
+            time.sleep(0.1)
+        yield base, psutil.Process(proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

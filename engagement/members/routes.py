@@ -87,7 +87,7 @@ async def me(request: Request) -> Response:
 routes = [
     api_route("/api/v1/members", create_member, "POST", ApiDoc(
         "Create a member (201), or return the existing one with this external_id (200)", TAG,
-        auth="merchant", body=MemberCreate, response=MemberOut, status=201,
+        auth="merchant", body=MemberCreate, response=MemberOut, status=201, also=(200,),
         errors=("phone_taken", "unknown_share_code", "validation_error"))),
     api_route("/api/v1/members/{member_id}", get_member, "GET", ApiDoc(
         "Get a member", TAG, auth="merchant", response=MemberOut, errors=("not_found",))),

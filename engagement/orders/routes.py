@@ -49,7 +49,7 @@ routes = [
     api_route("/api/v1/orders", create_order, "POST", ApiDoc(
         "Record a paid order (201); the same id and body again replays it (200). Redeems the "
         "listed coupons and triggers commissions", TAG, auth="merchant", body=OrderCreate,
-        response=OrderOut, status=201,
+        response=OrderOut, status=201, also=(200,),
         errors=("order_conflict", "unknown_member", "unknown_coupon", "coupon_not_owned",
                 "coupon_min_spend_not_met", "coupon_already_redeemed", "coupon_expired",
                 "coupon_void", "coupon_not_yet_valid", "validation_error"))),

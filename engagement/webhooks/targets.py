@@ -61,7 +61,7 @@ async def public_addresses(host: str, port: int) -> list[str]:
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port,
                                                              type=socket.SOCK_STREAM)
-    except OSError as exc:
+    except (OSError, UnicodeError) as exc:  # UnicodeError: a label IDNA cannot encode
         raise UrlNotAllowed("The webhook URL's host does not resolve.", host=host) from exc
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not addresses or not all(is_public(a) for a in addresses):

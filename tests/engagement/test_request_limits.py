@@ -3,20 +3,15 @@ memory, and no URL with control characters reaches a route."""
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import psutil
-import pytest
 
-from engagement.config import Settings
 from engagement.constants import BODY_LIMITS_BY_PREFIX, MAX_BODY_BYTES
 from engagement.request_limits import RequestLimitMiddleware
 from engagement.state import Services
@@ -26,44 +21,6 @@ from tests.factories import Factory
 MiB = 1024 * 1024
 HUGE = 300 * MiB
 PAGE = {"Accept": "text/html"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def web_server(settings: Settings, tmp_path_factory: pytest.TempPathFactory
-               ) -> Iterator[tuple[str, psutil.Process]]:
-    """`engagement serve` in its own process, on the tests' database and Redis."""
-    tmp_path = tmp_path_factory.mktemp("serve")
-    port = _free_port()
-    assert settings.database_url and settings.redis_url
-    env = {**os.environ, "ENGAGEMENT_DATABASE_URL": settings.database_url,
-           "ENGAGEMENT_REDIS_URL": settings.redis_url, "ENGAGEMENT_DATA_DIR": str(tmp_path),
-           "ENGAGEMENT_SECRET_KEY": "test-secret-key", "ENGAGEMENT_LOG_LEVEL": "WARNING"}
-    with (tmp_path / "serve.log").open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "engagement.cli", "serve", "--host", "127.0.0.1",
-             "--port", str(port), "--workers", "1"], env=env, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the server did not become ready"
-            time.sleep(0.1)
-        yield base, psutil.Process(proc.pid)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 class PeakRss:
