@@ -256,6 +256,9 @@ async def change_stock(request: Request, user: ConsoleUser) -> Response:
     except coupons.UnlimitedStock:
         return await _template_page(request, user, form=None, status=409,
                                     stock_error=N_("这张券不限量，无需补充库存"))
+    except coupons.StockOverCap:
+        return await _template_page(request, user, form=None, status=422,
+                                    stock_error=N_("库存最多一亿张"))
     return redirect(f"/console/coupons/{template_id}", "stock_changed")
 
 

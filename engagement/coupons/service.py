@@ -17,6 +17,7 @@ from engagement.coupons.schemas import (
     TemplateUpdate,
 )
 from engagement.errors import Conflict, InvalidInput, NotFound, register_constraint
+from engagement.fields import MAX_STOCK
 from engagement.ids import new_id, random_code
 
 # 12 symbols of a 32-letter alphabet: 60 bits, unguessable, still easy to read at a till.
@@ -205,6 +206,11 @@ class UnlimitedStock(Conflict):
     code, message = "unlimited_stock", "This template has unlimited stock."
 
 
+class StockOverCap(InvalidInput):
+    code = "stock_over_cap"
+    message = f"A template's stock is at most {MAX_STOCK:,}."
+
+
 async def update_template(conn: asyncpg.Connection, merchant_id: str, template_id: str,
                           data: TemplateUpdate) -> TemplateOut:
     current = await queries.template_by_id(conn, merchant_id, template_id)
@@ -226,8 +232,13 @@ async def change_stock(conn: asyncpg.Connection, merchant_id: str, template_id: 
                        data: StockChange) -> TemplateOut:
     """Top up (or take back unused) stock. Never below reserved + issued: the template's
     CHECK constraint refuses it, as InsufficientInventory."""
-    if await queries.template_by_id(conn, merchant_id, template_id) is None:
+    current = await queries.template_by_id(conn, merchant_id, template_id)
+    if current is None:
         raise NotFound("No such coupon template.")
+    # Top-ups add up: without the cap, enough of them pass int4 (a 500). Two racing past
+    # this check still land far inside int4, so reading the row unlocked is enough.
+    if current["stock"] is not None and current["stock"] + data.delta > MAX_STOCK:
+        raise StockOverCap(template_id=template_id, fields=[{"field": "delta"}])
     try:
         async with conn.transaction():  # savepoint: a refusal leaves the caller usable
             row = await queries.add_stock(conn, template_id, data.delta)

@@ -61,6 +61,17 @@ async def test_editing_a_template_with_a_nul_changes_nothing(
     assert dict(row) == {"name": "原名", "stock": 10, "per_member_limit": None}
 
 
+async def test_stock_top_ups_stop_at_the_cap(shop: Console, factory: Factory,
+                                             services: Services) -> None:
+    """Each top-up is within bounds, but they add up: past int4 the UPDATE used to fail."""
+    template = await factory.template(shop.merchant, stock=95_000_000)
+    url = f"/console/coupons/{template['id']}/stock"
+    r = await shop.post(url, {"delta": "10000000"})
+    assert r.status_code == 422 and "库存最多一亿张" in r.text
+    assert await services.pool.fetchval("SELECT stock FROM coupon_templates") == 95_000_000
+    assert (await shop.post(url, {"delta": "5000000"})).status_code == 303
+
+
 def _builder_form(template_id: str, **change: str) -> dict[str, str]:
     return {"name": "双十二大转盘", "game": "wheel", "per_member_per_day": "3",
             "prize-0-kind": "coupon", "prize-0-name": "10元券", "prize-0-template": template_id,
