@@ -88,11 +88,12 @@ async def get_template(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str
 
 
 async def reserve(conn: asyncpg.Connection, template_id: str, quantity: int) -> None:
-    """Hold inventory for a campaign; raises InsufficientInventory when stock can't cover it."""
+    """Hold inventory for a campaign; raises InsufficientInventory when stock can't cover it,
+    or when an unlimited template's reservations would add up past int4."""
     try:
         async with conn.transaction():  # savepoint: keep the caller's transaction usable
             await queries.adjust_template_counters(conn, template_id, reserved=quantity)
-    except asyncpg.CheckViolationError as exc:
+    except (asyncpg.CheckViolationError, asyncpg.NumericValueOutOfRangeError) as exc:
         raise InsufficientInventory(template_id=template_id, requested=quantity) from exc
 
 

@@ -221,6 +221,25 @@ async def test_integers_past_their_column_are_422_and_write_nothing(
     assert await count(factory, table) == before
 
 
+async def test_reservations_that_add_up_past_int4_are_a_409(
+        client: httpx.AsyncClient, factory: Factory, world: World) -> None:
+    """Each quantity is within bounds, but an unlimited template's reservations add up."""
+    unlimited = await factory.template(world.shop, stock=None)
+    prizes = [{"name": f"券{i}", "kind": "coupon", "coupon_template_id": unlimited["id"],
+               "quantity": 100_000_000, "weight": 1} for i in range(12)]
+    first = await factory.campaign(world.shop, prizes)
+    assert first["status"] == "active"
+    second = await factory.campaign(world.shop, prizes, publish=False)
+    r = await client.post(f"/api/v1/campaigns/{second['id']}/publish",
+                          headers=world.shop.headers)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "insufficient_inventory"
+    reserved = await factory.services.pool.fetchval(
+        "SELECT reserved FROM coupon_templates WHERE id = $1", unlimited["id"])
+    assert reserved == 1_200_000_000
+    got = await client.get(f"/api/v1/campaigns/{second['id']}", headers=world.shop.headers)
+    assert got.json()["status"] == "draft"
+
+
 async def test_discount_of_two_to_the_63_is_refused(client: httpx.AsyncClient,
                                                     factory: Factory, world: World) -> None:
     for amount in (INT8_PAST, INT8_PAST - 1, 10**12 + 1):
