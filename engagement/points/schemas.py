@@ -28,6 +28,15 @@ class ProgramIn(BaseModel):
     expiry_days: Annotated[Days, Le(3650)] | None = Field(
         description="points expire this many days after they are earned; null: never")
 
+    @field_validator("earn")
+    @classmethod
+    def _at_most_a_point_per_cent(cls, earn: EarnRule) -> EarnRule:
+        # Orders go up to fields.MAX_CENTS: at a million points per cent, a few of them
+        # would push a balance past bigint. (Here, not on EarnRule: responses reuse it.)
+        if earn.points > earn.per_amount:
+            raise ValueError("at most one point per cent paid (points <= per_amount)")
+        return earn
+
 
 class ProgramOut(BaseModel):
     earn: EarnRule
