@@ -30,9 +30,8 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
-# PostgreSQL's integer and bigint.
+# PostgreSQL's integer (bigint columns are guarded by the tighter money and points bounds).
 INT4_MAX = 2**31 - 1
-INT8_MAX = 2**63 - 1
 # ¥10 billion in cents: more than any one order, discount or threshold, and small enough
 # that a lifetime of such amounts still sums inside bigint.
 MAX_CENTS = 10**12
@@ -109,15 +108,14 @@ class Text:
         return value
 
 
-# Names a merchant gives things (templates, campaigns, sends) and a person's name.
+# Names a merchant gives things (templates, campaigns, sends, the shop itself).
 Name = Annotated[str, Text(1, 120)]
 # Ids this service handed out (prefix + ULID), sent back by clients: opaque, but short.
 Ident = Annotated[str, Text(1, 64)]
-# Short public codes (share codes, coupon codes).
+# Short public codes (share codes).
 Code = Annotated[str, Text(1, 32)]
 
 # Integers, strict (no bool, float or numeric string), bounded by their column.
-Int4 = Annotated[int, Strict(), Ge(-INT4_MAX - 1), Le(INT4_MAX)]
 Count = Annotated[int, Strict(), Ge(0), Le(INT4_MAX)]  # int4, never negative
 PositiveInt4 = Annotated[int, Strict(), Ge(1), Le(INT4_MAX)]
 Stock = Annotated[int, Strict(), Ge(0), Le(MAX_STOCK)]
