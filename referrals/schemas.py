@@ -6,7 +6,8 @@ from typing import Annotated, Literal
 from annotated_types import Le
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
-from engagement.fields import BasisPoints, Count, Ident, PositiveInt4, Text
+from engagement.fields import BasisPoints, Count, Ident, PositiveInt4
+from engagement.pagination import PageQuery
 
 Trigger = Literal["first_order", "every_order"]
 EntryStatus = Literal["held", "pending", "available", "rejected", "reversed"]
@@ -19,10 +20,10 @@ class Level(BaseModel):
 
 
 class ProgramIn(BaseModel):
-    """The whole program: a PUT replaces it, so the contract's fields (enabled, levels,
-    trigger, hold_days) are required; an empty or partial body is a 422, never a silent
-    reset to defaults. (The contract's "levels default to two" is the program a merchant
-    starts from, DEFAULT_PROGRAM below.)"""
+    """The whole program: a PUT replaces it, so the contract's fields (enabled, trigger,
+    hold_days) are required; an empty or partial body is a 422, never a silent reset to
+    defaults. Levels alone may be left out: the contract says they default to two (10%
+    and 5%)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -33,8 +34,11 @@ class ProgramIn(BaseModel):
     share_coupon_template_ids: list[Ident] = Field(
         default_factory=list, max_length=20,
         description="other coupon templates members may share links for")
-    levels: list[Level] = Field(min_length=1, max_length=3,
-                                description="level 1 is the buyer's referrer; at most 3")
+    levels: list[Level] = Field(default_factory=lambda: [Level(rate_bp=1000),
+                                                         Level(rate_bp=500)],
+                                min_length=1, max_length=3,
+                                description="level 1 is the buyer's referrer; at most 3; "
+                                            "two (10% and 5%) when left out")
     trigger: Trigger
     hold_days: Annotated[Count, Le(365)] = Field(
         description="commission stays pending this long (refund window)")
@@ -66,8 +70,7 @@ class ProgramOut(BaseModel):
 
 
 # What a merchant starts from: two levels (10% and 5%), the console's and the demo's default.
-DEFAULT_PROGRAM = ProgramIn(enabled=True, levels=[Level(rate_bp=1000), Level(rate_bp=500)],
-                            trigger="every_order", hold_days=7)
+DEFAULT_PROGRAM = ProgramIn(enabled=True, trigger="every_order", hold_days=7)
 
 
 class ShareLinkIn(BaseModel):
@@ -140,10 +143,8 @@ class BindingPage(BaseModel):
     next_cursor: str | None
 
 
-class BindingQuery(BaseModel):
+class BindingQuery(PageQuery):
     """Read from the query string, where every value is text: ``limit`` stays lax."""
 
     model_config = ConfigDict(extra="forbid")
     status: BindingStatus = "held"
-    limit: int = Field(default=50, ge=1, le=200)
-    cursor: Annotated[str, Text(0, 64)] | None = None

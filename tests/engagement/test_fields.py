@@ -333,7 +333,7 @@ PROGRAM = {"enabled": True, "levels": [{"rate_bp": 800}], "trigger": "first_orde
 
 
 @pytest.mark.parametrize("body", [
-    {}, {"enabled": False}, {k: v for k, v in PROGRAM.items() if k != "levels"},
+    {}, {"enabled": False}, {k: v for k, v in PROGRAM.items() if k != "trigger"},
     {k: v for k, v in PROGRAM.items() if k != "hold_days"}])
 async def test_a_put_of_the_referral_program_needs_its_fields(
         client: httpx.AsyncClient, factory: Factory, world: World,
@@ -341,9 +341,17 @@ async def test_a_put_of_the_referral_program_needs_its_fields(
     first = await send(client, "PUT", "/api/v1/referral-program", PROGRAM, world.shop.headers)
     assert first.status_code == 200, first.text
     r = await send(client, "PUT", "/api/v1/referral-program", body, world.shop.headers)
-    assert {"enabled", "levels", "trigger", "hold_days"} - body.keys() <= invalid_fields(r)
+    assert {"enabled", "trigger", "hold_days"} - body.keys() <= invalid_fields(r)
     got = await client.get("/api/v1/referral-program", headers=world.shop.headers)
     assert got.json() == first.json()
+
+
+async def test_levels_left_out_are_the_contracts_two(client: httpx.AsyncClient,
+                                                     world: World) -> None:
+    body = {k: v for k, v in PROGRAM.items() if k != "levels"}
+    r = await send(client, "PUT", "/api/v1/referral-program", body, world.shop.headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["levels"] == [{"rate_bp": 1000}, {"rate_bp": 500}]
 
 
 async def test_an_empty_put_of_the_points_program_or_tiers_changes_nothing(
@@ -374,5 +382,5 @@ async def test_the_openapi_document_shows_the_bounds(client: httpx.AsyncClient) 
     # Two models are called ProgramIn (points and referrals): the document tells them apart.
     required = {tuple(sorted(s.get("required", []))) for name, s in schemas.items()
                 if name.endswith("ProgramIn")}
-    assert required == {("enabled", "hold_days", "levels", "trigger"),
+    assert required == {("enabled", "hold_days", "trigger"),
                         ("earn", "expiry_days", "join_bonus")}
