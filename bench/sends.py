@@ -25,17 +25,17 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engagement.clock import Clock  # noqa: E402
-from engagement.config import Settings  # noqa: E402
-from engagement.db import create_pool, transaction  # noqa: E402
-from engagement.jobs import connect_queue  # noqa: E402
+from engagement.kit.clock import Clock  # noqa: E402
+from engagement.kit.config import Settings  # noqa: E402
+from engagement.kit.db import create_pool, transaction  # noqa: E402
+from engagement.kit.jobs import connect_queue  # noqa: E402
+from engagement.kit.migrate import apply_migrations  # noqa: E402
+from engagement.kit.state import Services  # noqa: E402
+from engagement.loyalty.sends import service as sends  # noqa: E402
+from engagement.loyalty.sends import tasks  # noqa: E402
+from engagement.loyalty.sends.schemas import SendCreate  # noqa: E402
 from engagement.merchants.schemas import MerchantCreate  # noqa: E402
 from engagement.merchants.service import create_merchant  # noqa: E402
-from engagement.migrate import apply_migrations  # noqa: E402
-from engagement.sends import service as sends  # noqa: E402
-from engagement.sends import tasks  # noqa: E402
-from engagement.sends.schemas import SendCreate  # noqa: E402
-from engagement.state import Services  # noqa: E402
 
 
 def with_db(url: str, name: str) -> str:

@@ -10,29 +10,30 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, Route
 
-from engagement import health, openapi, pages
-from engagement.clock import Clock
-from engagement.config import Settings, get_settings, resolve_secret_key
+from engagement import pages
 from engagement.console import shell as console_shell
 from engagement.console.routes import routes as console_routes
 from engagement.coupons.routes import routes as coupon_routes
-from engagement.db import create_pool
-from engagement.errors import EXCEPTION_HANDLERS
-from engagement.jobs import connect_queue
-from engagement.join.routes import routes as join_routes
-from engagement.logging import RequestLogMiddleware
-from engagement.mall.routes import routes as mall_routes
+from engagement.kit import health, openapi
+from engagement.kit.clock import Clock
+from engagement.kit.config import Settings, get_settings, resolve_secret_key
+from engagement.kit.db import create_pool
+from engagement.kit.errors import EXCEPTION_HANDLERS
+from engagement.kit.jobs import connect_queue
+from engagement.kit.logging import RequestLogMiddleware
+from engagement.kit.request_limits import RequestLimitMiddleware
+from engagement.kit.state import Services
+from engagement.kit.web import STATIC_DIR, CachedStatic, make_templates, static_url
+from engagement.loyalty.join.routes import routes as join_routes
+from engagement.loyalty.mall.routes import routes as mall_routes
+from engagement.loyalty.sends.routes import routes as send_routes
+from engagement.loyalty.tiers.routes import routes as tier_routes
+from engagement.loyalty.webhooks import service as webhook_service
+from engagement.loyalty.webhooks.routes import routes as webhook_routes
 from engagement.members.routes import routes as member_routes
 from engagement.orders.routes import routes as order_routes
 from engagement.points import service as points_service
 from engagement.points.routes import routes as points_routes
-from engagement.request_limits import RequestLimitMiddleware
-from engagement.sends.routes import routes as send_routes
-from engagement.state import Services
-from engagement.tiers.routes import routes as tier_routes
-from engagement.web import STATIC_DIR, CachedStatic, make_templates, static_url
-from engagement.webhooks import service as webhook_service
-from engagement.webhooks.routes import routes as webhook_routes
 from games import console as game_console
 from games import pages as game_pages
 from games import service as game_service

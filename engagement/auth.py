@@ -2,7 +2,7 @@
 
 Both arrive as ``Authorization: Bearer ...``; the prefix says which kind it claims to be.
 Member pages send the member token as a cookie instead; a state change made with the cookie
-must also carry the page's anti-CSRF token (``engagement.csrf``).
+must also carry the page's anti-CSRF token (``engagement.kit.csrf``).
 A member token on a merchant endpoint is 403, a merchant key on a member endpoint too;
 anything missing or unknown is 401.
 """
@@ -11,22 +11,17 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from engagement import csrf
-from engagement.constants import MEMBER_COOKIE
-from engagement.errors import Forbidden, Unauthorized
+from engagement.kit import csrf
+from engagement.kit.constants import MEMBER_COOKIE
+from engagement.kit.errors import Forbidden, Unauthorized
+from engagement.kit.security import API_KEY_PREFIX, MEMBER_TOKEN_PREFIX, digest
+from engagement.kit.state import services
 from engagement.members import queries as member_queries
 from engagement.members.schemas import MemberPrincipal
 from engagement.merchants import queries as merchant_queries
 from engagement.merchants.schemas import Merchant
-from engagement.security import API_KEY_PREFIX, MEMBER_TOKEN_PREFIX, digest
-from engagement.state import Services
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-
-
-def services(request: Request) -> Services:
-    svc: Services = request.app.state.services
-    return svc
 
 
 def bearer(request: Request) -> str | None:

@@ -15,9 +15,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from engagement.config import Settings, get_settings
-from engagement.embedded import EmbeddedServers
-from engagement.logging import configure_logging
+from engagement.kit.config import Settings, get_settings
+from engagement.kit.embedded import EmbeddedServers
+from engagement.kit.logging import configure_logging
 
 log = logging.getLogger("engagement.cli")
 
@@ -44,7 +44,7 @@ def servers(settings: Settings, *, redis: bool = True) -> Iterator[Settings]:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from engagement.migrate import apply_migrations
+    from engagement.kit.migrate import apply_migrations
 
     with servers(get_settings(), redis=False) as settings:
         assert settings.database_url
@@ -90,7 +90,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """App and worker together: what a newcomer runs first."""
-    from engagement.migrate import apply_migrations
+    from engagement.kit.migrate import apply_migrations
 
     base = get_settings()
     with servers(base) as settings:
@@ -133,10 +133,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_merchant_create(args: argparse.Namespace) -> int:
-    from engagement.db import create_pool, transaction
+    from engagement.kit.db import create_pool, transaction
+    from engagement.kit.migrate import apply_migrations
     from engagement.merchants.schemas import MerchantCreate
     from engagement.merchants.service import create_merchant
-    from engagement.migrate import apply_migrations
 
     data = MerchantCreate(name=args.name, slug=args.slug, currency=args.currency,
                           time_zone=args.time_zone)
@@ -152,8 +152,8 @@ def cmd_merchant_create(args: argparse.Namespace) -> int:
         user = UserCreate(email=args.email, password=password)
 
     async def create(dsn: str) -> dict[str, str]:
-        from engagement.clock import Clock
         from engagement.console.service import create_user
+        from engagement.kit.clock import Clock
 
         pool = await create_pool(dsn, min_size=1, max_size=1)
         try:
@@ -168,7 +168,7 @@ def cmd_merchant_create(args: argparse.Namespace) -> int:
     with servers(get_settings(), redis=False) as settings:
         assert settings.database_url
         apply_migrations(settings.database_url)
-        from engagement.errors import AppError
+        from engagement.kit.errors import AppError
 
         try:
             created = asyncio.run(create(settings.database_url))
@@ -181,7 +181,7 @@ def cmd_merchant_create(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from engagement.demo import seed_demo
-    from engagement.migrate import apply_migrations
+    from engagement.kit.migrate import apply_migrations
     from games import demo as games_demo
     from referrals import demo as referrals_demo
 

@@ -13,19 +13,19 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
-from engagement.clock import Clock
-from engagement.config import Settings, resolve_secret_key
 from engagement.console import queries as console_queries
 from engagement.console import service as console
 from engagement.console.schemas import UserCreate
-from engagement.db import create_pool, transaction
-from engagement.jobs import connect_queue
+from engagement.kit.clock import Clock
+from engagement.kit.config import Settings, resolve_secret_key
+from engagement.kit.db import create_pool, transaction
+from engagement.kit.jobs import connect_queue
+from engagement.kit.state import Services
 from engagement.members import service as members
 from engagement.members.schemas import MemberCreate, MemberOut
 from engagement.merchants import queries as merchant_queries
 from engagement.merchants.schemas import Merchant, MerchantCreate
 from engagement.merchants.service import create_merchant, issue_api_key
-from engagement.state import Services
 
 DEMO_SLUG = "demo"
 DEMO_EMAIL = "demo@example.com"

@@ -7,15 +7,16 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from engagement import home as home_sections
-from engagement.auth import member_from_secret, optional_member, services
+from engagement.auth import member_from_secret, optional_member
 from engagement.coupons import queries as coupon_queries
 from engagement.home import HomeSection
-from engagement.i18n import N_
+from engagement.kit.i18n import N_
+from engagement.kit.security import MEMBER_TOKEN_PREFIX
+from engagement.kit.session import safe_next, sign_in
+from engagement.kit.state import services
+from engagement.kit.web import render
 from engagement.members import queries
 from engagement.members.schemas import MemberPrincipal
-from engagement.security import MEMBER_TOKEN_PREFIX
-from engagement.session import safe_next, sign_in
-from engagement.web import render
 
 # The home page lists this many coupons; older ones stay reachable over the API.
 HOME_COUPONS = 50

@@ -13,8 +13,8 @@ from pydantic import ValidationError
 
 from engagement.console.forms import Form, FormErrors, pydantic_errors
 from engagement.coupons import queries as coupon_queries
-from engagement.fields import INT4_MAX, MAX_STOCK
-from engagement.i18n import N_
+from engagement.kit.fields import INT4_MAX, MAX_STOCK
+from engagement.kit.i18n import N_
 from games.schemas import CampaignCreate, CampaignOut, CampaignUpdate
 
 MAX_PRIZES = 12

@@ -12,7 +12,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from engagement.auth import services
 from engagement.console.export import csv_response
 from engagement.console.forms import FormErrors
 from engagement.console.shell import (
@@ -28,10 +27,11 @@ from engagement.console.shell import (
 )
 from engagement.coupons import queries as coupon_queries
 from engagement.coupons.service import InsufficientInventory
-from engagement.errors import AppError, NotFound
-from engagement.http import read_form
-from engagement.i18n import N_
-from engagement.web import static_url
+from engagement.kit.errors import AppError, NotFound
+from engagement.kit.http import read_form
+from engagement.kit.i18n import N_
+from engagement.kit.state import services
+from engagement.kit.web import static_url
 from games import builder, dashboard, queries, service
 from games.pages import TEMPLATES
 from games.play_view import PlayView, join_url
@@ -76,7 +76,7 @@ async def campaigns_page(request: Request, user: ConsoleUser) -> Response:
 
 def _form_from(campaign: CampaignOut, time_zone: str) -> dict[str, str]:
     """A campaign as builder fields (for "copy as a new campaign" and for editing)."""
-    from engagement.formats import local_time
+    from engagement.kit.formats import local_time
 
     form = {"name": campaign.name, "game": campaign.game, "rules": campaign.rules,
             "starts_at": local_time(campaign.starts_at, time_zone, "%Y-%m-%dT%H:%M"),

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from engagement.ids import id_floor
-from engagement.state import Services
+from engagement.kit.ids import id_floor
+from engagement.kit.state import Services
 from games import queries, service
 from games.schemas import CampaignOut, StatsOut
 

@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 import asyncpg
 
-from engagement.state import Services
+from engagement.kit.state import Services
 from games import queries
 
 MAX_BATCH = 500  # rows per statement: bounded so one INSERT stays short

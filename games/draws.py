@@ -22,18 +22,18 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from engagement.constants import (
+from engagement.kit.constants import (
     COUPON_HOLDINGS_TTL_SECONDS,
     IDEMPOTENCY_TTL_SECONDS,
     IDEMPOTENCY_WAIT_SECONDS,
 )
-from engagement.db import transaction
-from engagement.errors import IdempotencyKeyReused, NotFound, RateLimited
-from engagement.ids import new_id
-from engagement.jobs import Job, enqueue
+from engagement.kit.db import transaction
+from engagement.kit.errors import IdempotencyKeyReused, NotFound, RateLimited
+from engagement.kit.ids import new_id
+from engagement.kit.jobs import Job, enqueue
+from engagement.kit.state import Services
 from engagement.members.schemas import MemberPrincipal
 from engagement.points.service import Entry, post_entries
-from engagement.state import Services
 from games import hot_state, queries
 from games.draw_writer import DrawRow, writer_for
 from games.engine import draw_keys, scripts_for

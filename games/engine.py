@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError, ResponseError
 
-from engagement.constants import (
+from engagement.kit.constants import (
     CAMPAIGN_TAG,
     DRAW_DAY_COUNTER_TTL_SECONDS,
     IDEMPOTENCY_TTL_SECONDS,

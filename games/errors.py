@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from engagement.errors import Conflict, InvalidInput
+from engagement.kit.errors import Conflict, InvalidInput
 
 
 class CampaignNotActive(Conflict):

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import asyncpg
 from redis.asyncio import Redis
 
-from engagement.config import Settings
-from engagement.constants import DRAW_DAY_COUNTER_TTL_SECONDS, PRIME_LOCK_MS
+from engagement.kit.config import Settings
+from engagement.kit.constants import DRAW_DAY_COUNTER_TTL_SECONDS, PRIME_LOCK_MS
 from games import queries
 from games.engine import CampaignKeys, Scripts, member_day_key, member_total_key
 

@@ -9,13 +9,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from engagement import home
-from engagement.auth import optional_member, services
-from engagement.errors import NotFound
+from engagement.auth import optional_member
 from engagement.home import HomeSection
+from engagement.kit.errors import NotFound
+from engagement.kit.state import services
+from engagement.kit.web import render, static_url
 from engagement.members import queries as member_queries
 from engagement.members.schemas import MemberPrincipal
 from engagement.merchants import queries as merchant_queries
-from engagement.web import render, static_url
 from games import queries, service
 from games.play_view import Member, PlayView, join_url
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from engagement.i18n import N_, gettext
+from engagement.kit.i18n import N_, gettext
 from engagement.merchants.schemas import Merchant
 from games.schemas import CampaignOut
 

@@ -7,9 +7,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from engagement.auth import require_member, require_merchant, services
-from engagement.errors import InvalidInput, PayloadTooLarge
-from engagement.http import (
+from engagement.auth import require_member, require_merchant
+from engagement.kit.errors import InvalidInput, PayloadTooLarge
+from engagement.kit.http import (
     ApiDoc,
     Handler,
     api_route,
@@ -18,7 +18,8 @@ from engagement.http import (
     parse_body,
     parse_query,
 )
-from engagement.pagination import PageQuery, next_cursor
+from engagement.kit.pagination import PageQuery, next_cursor
+from engagement.kit.state import services
 from games import draws, queries, service
 from games.schemas import CampaignCreate, CampaignOut, CampaignUpdate, DrawOut, DrawPage, StatsOut
 

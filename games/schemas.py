@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from annotated_types import Ge, Le
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from engagement.fields import Ident, Name, Points, PositiveInt4, Stock, Text, Timestamp
+from engagement.kit.fields import Ident, Name, Points, PositiveInt4, Stock, Text, Timestamp
 
 Game = Literal["wheel", "scratch", "egg"]
 Status = Literal["draft", "active", "paused", "ended"]

@@ -10,14 +10,14 @@ from typing import Any
 
 import asyncpg
 
-from engagement import hooks
-from engagement.constants import RELEASE_AFTER_END_SECONDS
 from engagement.coupons import queries as coupon_queries
 from engagement.coupons import service as coupons
-from engagement.errors import NotFound
-from engagement.ids import new_id
-from engagement.jobs import Unit
-from engagement.state import Services
+from engagement.kit import hooks
+from engagement.kit.constants import RELEASE_AFTER_END_SECONDS
+from engagement.kit.errors import NotFound
+from engagement.kit.ids import new_id
+from engagement.kit.jobs import Unit
+from engagement.kit.state import Services
 from games import hot_state, queries
 from games.engine import CampaignKeys, read_counts, scripts_for
 from games.errors import (

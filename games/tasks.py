@@ -8,10 +8,10 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from engagement.constants import RELEASE_AFTER_END_SECONDS, SETTLE_STALE_SECONDS
-from engagement.db import transaction
-from engagement.jobs import Job, enqueue
-from engagement.state import Services
+from engagement.kit.constants import RELEASE_AFTER_END_SECONDS, SETTLE_STALE_SECONDS
+from engagement.kit.db import transaction
+from engagement.kit.jobs import Job, enqueue
+from engagement.kit.state import Services
 from games import queries, service, settlement
 
 log = logging.getLogger(__name__)

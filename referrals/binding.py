@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import asyncpg
 
 from engagement.coupons import service as coupons
-from engagement.errors import AppError, NotFound, register_constraint
+from engagement.kit.errors import AppError, NotFound, register_constraint
 from engagement.members.schemas import MemberCreate
 from referrals import ledger, queries
 from referrals.errors import (

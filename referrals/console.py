@@ -13,7 +13,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from engagement.auth import services
 from engagement.console.export import Yuan, csv_response
 from engagement.console.forms import Form, FormErrors, pydantic_errors
 from engagement.console.shell import (
@@ -28,9 +27,10 @@ from engagement.console.shell import (
     render_page,
 )
 from engagement.coupons import queries as coupon_queries
-from engagement.errors import AppError, NotFound
-from engagement.http import read_form
-from engagement.i18n import N_
+from engagement.kit.errors import AppError, NotFound
+from engagement.kit.http import read_form
+from engagement.kit.i18n import N_
+from engagement.kit.state import services
 from engagement.members import queries as member_queries
 from referrals import ledger, queries, service
 from referrals.schemas import DEFAULT_PROGRAM, ProgramIn

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engagement.errors import Conflict, InvalidInput, NotFound
+from engagement.kit.errors import Conflict, InvalidInput, NotFound
 from engagement.members.service import UnknownShareCode
 
 __all__ = ["BindingNotHeld", "NotNewMember", "ProgramNotFound", "ReferralProgramDisabled",

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from engagement.ids import new_id
+from engagement.kit.ids import new_id
 from engagement.merchants import queries as merchant_queries
 from referrals import queries
 from referrals.phones import same_phone

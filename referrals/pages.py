@@ -13,13 +13,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from engagement import home
-from engagement.auth import optional_member, services
+from engagement.auth import optional_member
 from engagement.coupons import queries as coupon_queries
-from engagement.errors import NotFound
 from engagement.home import HomeSection
+from engagement.kit.errors import NotFound
+from engagement.kit.state import services
+from engagement.kit.web import render
 from engagement.members.schemas import MemberPrincipal
 from engagement.merchants import queries as merchant_queries
-from engagement.web import render
 from referrals import binding, ledger, queries, service
 from referrals.phones import mask_phone
 

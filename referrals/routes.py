@@ -3,11 +3,12 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from engagement.auth import require_member, require_merchant, services
-from engagement.errors import NotFound
-from engagement.http import ApiDoc, Handler, api_route, json_response, parse_body, parse_query
+from engagement.auth import require_member, require_merchant
+from engagement.kit.errors import NotFound
+from engagement.kit.http import ApiDoc, Handler, api_route, json_response, parse_body, parse_query
+from engagement.kit.pagination import PageQuery, next_cursor
+from engagement.kit.state import services
 from engagement.members import queries as member_queries
-from engagement.pagination import PageQuery, next_cursor
 from referrals import binding, ledger, queries, service
 from referrals.schemas import (
     BindingOut,

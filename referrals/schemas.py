@@ -6,8 +6,8 @@ from typing import Annotated, Literal
 from annotated_types import Le
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
-from engagement.fields import BasisPoints, Count, Ident, PositiveInt4
-from engagement.pagination import PageQuery
+from engagement.kit.fields import BasisPoints, Count, Ident, PositiveInt4
+from engagement.kit.pagination import PageQuery
 
 Trigger = Literal["first_order", "every_order"]
 EntryStatus = Literal["held", "pending", "available", "rejected", "reversed"]

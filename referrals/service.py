@@ -7,8 +7,8 @@ from datetime import datetime
 import asyncpg
 
 from engagement.coupons import queries as coupon_queries
-from engagement.errors import InvalidInput
-from engagement.ids import new_id, random_code
+from engagement.kit.errors import InvalidInput
+from engagement.kit.ids import new_id, random_code
 from referrals import ledger, queries
 from referrals.errors import ProgramNotFound, ReferralProgramDisabled, TemplateNotShareable
 from referrals.phones import mask_name, mask_phone

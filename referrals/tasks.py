@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from engagement import hooks
-from engagement.db import transaction
-from engagement.state import Services
+from engagement.kit import hooks
+from engagement.kit.db import transaction
+from engagement.kit.state import Services
 from referrals import ledger
 
 # Accruals released per transaction: short row locks, few round trips.

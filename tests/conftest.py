@@ -26,11 +26,11 @@ import pytest
 from redis.asyncio import Redis
 
 from engagement.app import create_app
-from engagement.clock import FrozenClock
-from engagement.config import Settings
-from engagement.embedded import EmbeddedServers
-from engagement.migrate import apply_migrations
-from engagement.state import Services
+from engagement.kit.clock import FrozenClock
+from engagement.kit.config import Settings
+from engagement.kit.embedded import EmbeddedServers
+from engagement.kit.migrate import apply_migrations
+from engagement.kit.state import Services
 from tests.factories import Factory
 
 TEST_REDIS_DB = int(os.environ.get("ENGAGEMENT_TEST_REDIS_DB", "15"))

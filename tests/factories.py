@@ -7,10 +7,10 @@ from typing import Any
 
 import httpx
 
-from engagement.db import transaction
+from engagement.kit.db import transaction
+from engagement.kit.state import Services
 from engagement.merchants.schemas import MerchantCreate
 from engagement.merchants.service import create_merchant
-from engagement.state import Services
 
 
 @dataclass

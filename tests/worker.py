@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from engagement.clock import Clock
-from engagement.config import Settings
+from engagement.kit.clock import Clock
+from engagement.kit.config import Settings
 from workers.settings import make_worker
 
 

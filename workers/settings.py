@@ -12,24 +12,24 @@ from arq import cron, func
 from arq.connections import RedisSettings
 from arq.worker import Worker
 
-from engagement.clock import Clock
-from engagement.config import Settings, get_settings, resolve_secret_key
-from engagement.constants import (
+from engagement.coupons import tasks as coupon_tasks
+from engagement.kit.clock import Clock
+from engagement.kit.config import Settings, get_settings, resolve_secret_key
+from engagement.kit.constants import (
     PURGE_TOKENS_EVERY_MINUTES,
     QUEUE_NAME,
     SCHEDULE_DAILY_SENDS_EVERY_MINUTES,
     SWEEP_EVERY_SECONDS,
 )
-from engagement.coupons import tasks as coupon_tasks
-from engagement.db import create_pool
+from engagement.kit.db import create_pool
+from engagement.kit.state import Services
+from engagement.loyalty.sends import tasks as send_tasks
+from engagement.loyalty.tiers import tasks as tier_tasks
+from engagement.loyalty.webhooks import service as webhook_service
+from engagement.loyalty.webhooks import tasks as webhook_tasks
 from engagement.members import tasks as member_tasks
 from engagement.points import service as points_service
 from engagement.points import tasks as points_tasks
-from engagement.sends import tasks as send_tasks
-from engagement.state import Services
-from engagement.tiers import tasks as tier_tasks
-from engagement.webhooks import service as webhook_service
-from engagement.webhooks import tasks as webhook_tasks
 from games import service as game_service
 from games import tasks as game_tasks
 from referrals import tasks as referral_tasks

@@ -19,8 +19,8 @@ import asyncpg
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
-from engagement import i18n
-from engagement.constants import EXPORT_BATCH_ROWS
+from engagement.kit import i18n
+from engagement.kit.constants import EXPORT_BATCH_ROWS
 
 BatchReader = Callable[[str | None, int], Awaitable[list[asyncpg.Record]]]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -1,6 +1,6 @@
 """Reading console forms: yuan to cents, optional integers, local times; errors are
 collected per field (message ids, translated on the page) and shown beside the inputs.
-Text and times are held to the same rules as API bodies (``engagement.fields``), and the
+Text and times are held to the same rules as API bodies (``engagement.kit.fields``), and the
 values read here go on through the same request models, so a form accepts nothing a JSON
 body would refuse; this layer only makes the refusal a message beside the input."""
 
@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from engagement import fields
-from engagement.i18n import N_
+from engagement.kit import fields
+from engagement.kit.i18n import N_
 
 _YUAN = re.compile(r"^\d{1,9}(\.\d{1,2})?$")
 

@@ -9,7 +9,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from engagement.auth import services
 from engagement.console import queries, service, sessions
 from engagement.console.export import csv_response
 from engagement.console.forms import Form, FormErrors, pydantic_errors
@@ -28,15 +27,16 @@ from engagement.console.shell import (
     register_notices,
     render_page,
 )
-from engagement.constants import CONSOLE_COOKIE
 from engagement.coupons import queries as coupon_queries
 from engagement.coupons import service as coupons
 from engagement.coupons.schemas import StockChange, TemplateCreate, TemplateUpdate
-from engagement.errors import AppError, NotFound
-from engagement.http import read_form
-from engagement.i18n import N_
+from engagement.kit.constants import CONSOLE_COOKIE
+from engagement.kit.errors import AppError, NotFound
+from engagement.kit.http import read_form
+from engagement.kit.i18n import N_
+from engagement.kit.proxies import client_address
+from engagement.kit.state import services
 from engagement.members import queries as member_queries
-from engagement.proxies import client_address
 
 MEMBERS_PER_PAGE = 50
 TEMPLATES_PER_PAGE = 50

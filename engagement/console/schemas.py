@@ -4,7 +4,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from engagement.fields import Text
+from engagement.kit.fields import Text
 
 # Long enough to resist guessing once the throttle is passed; no composition rules (they
 # push people to predictable patterns, as NIST SP 800-63B notes).

@@ -8,9 +8,9 @@ import asyncpg
 
 from engagement.console import passwords, queries, throttle
 from engagement.console.schemas import LoginForm, UserCreate
-from engagement.errors import Conflict, Unauthorized
-from engagement.ids import new_id
-from engagement.state import Services
+from engagement.kit.errors import Conflict, Unauthorized
+from engagement.kit.ids import new_id
+from engagement.kit.state import Services
 
 
 class EmailTaken(Conflict):

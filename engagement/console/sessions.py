@@ -18,7 +18,7 @@ from redis.asyncio import Redis
 from starlette.requests import Request
 from starlette.responses import Response
 
-from engagement.constants import (
+from engagement.kit.constants import (
     CONSOLE_COOKIE,
     CONSOLE_SESSION_IDLE_SECONDS,
     CONSOLE_SESSION_KEY,

@@ -17,15 +17,16 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from engagement import csrf
-from engagement.auth import SAFE_METHODS, services
+from engagement.auth import SAFE_METHODS
 from engagement.console import sessions
-from engagement.constants import CONSOLE_COOKIE, CONSOLE_REFRESH_SECONDS
-from engagement.errors import Unauthorized, error_response, wants_page
-from engagement.http import read_form
+from engagement.kit import csrf
+from engagement.kit.constants import CONSOLE_COOKIE, CONSOLE_REFRESH_SECONDS
+from engagement.kit.errors import Unauthorized, error_response, wants_page
+from engagement.kit.http import read_form
+from engagement.kit.state import services
+from engagement.kit.web import render
 from engagement.merchants import queries as merchant_queries
 from engagement.merchants.schemas import Merchant
-from engagement.web import render
 
 HOME = "/console/campaigns"
 

@@ -1,7 +1,7 @@
 """Sign-in throttling in Redis: attempts per email, attempts per client address.
 
 Every attempt is counted before its password is checked (one atomic count each, see
-engagement/windows.py), so 25 parallel guesses at one email get at most five passwords
+engagement/kit/windows.py), so 25 parallel guesses at one email get at most five passwords
 checked; a success clears the email's count. Both limits are checked before the password
 is, so a locked email answers the same whether the password is right or wrong: the lock
 cannot be used to confirm a guess."""
@@ -12,15 +12,15 @@ import hashlib
 
 from redis.asyncio import Redis
 
-from engagement.constants import (
+from engagement.kit.constants import (
     CONSOLE_LOGIN_ATTEMPTS_PER_IP,
     CONSOLE_LOGIN_EMAIL_KEY,
     CONSOLE_LOGIN_FAILURES_PER_EMAIL,
     CONSOLE_LOGIN_IP_KEY,
     CONSOLE_LOGIN_WINDOW_SECONDS,
 )
-from engagement.errors import RateLimited
-from engagement.windows import hit
+from engagement.kit.errors import RateLimited
+from engagement.kit.windows import hit
 
 
 class TooManyLogins(RateLimited):

@@ -3,7 +3,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from engagement.auth import require_member, require_merchant, services
+from engagement.auth import require_member, require_merchant
 from engagement.coupons import queries, service
 from engagement.coupons.schemas import (
     CouponOut,
@@ -13,8 +13,9 @@ from engagement.coupons.schemas import (
     TemplateCreate,
     TemplateOut,
 )
-from engagement.http import ApiDoc, api_route, json_response, parse_body, parse_query
-from engagement.pagination import PageQuery, next_cursor
+from engagement.kit.http import ApiDoc, api_route, json_response, parse_body, parse_query
+from engagement.kit.pagination import PageQuery, next_cursor
+from engagement.kit.state import services
 
 TAG = "Coupons"
 

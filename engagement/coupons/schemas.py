@@ -6,7 +6,16 @@ from typing import Annotated, Literal
 from annotated_types import Ge, Le
 from pydantic import BaseModel, ConfigDict, Field, Strict, StrictBool
 
-from engagement.fields import Cents, Days, Name, Percent, PositiveCents, PositiveInt4, Stock, Text
+from engagement.kit.fields import (
+    Cents,
+    Days,
+    Name,
+    Percent,
+    PositiveCents,
+    PositiveInt4,
+    Stock,
+    Text,
+)
 
 
 class AmountOff(BaseModel):

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
-from engagement import hooks
 from engagement.coupons import queries
 from engagement.coupons.schemas import (
     RedeemOut,
@@ -16,9 +15,10 @@ from engagement.coupons.schemas import (
     TemplateOut,
     TemplateUpdate,
 )
-from engagement.errors import Conflict, InvalidInput, NotFound, register_constraint
-from engagement.fields import MAX_STOCK
-from engagement.ids import new_id, random_code
+from engagement.kit import hooks
+from engagement.kit.errors import Conflict, InvalidInput, NotFound, register_constraint
+from engagement.kit.fields import MAX_STOCK
+from engagement.kit.ids import new_id, random_code
 
 # 12 symbols of a 32-letter alphabet: 60 bits, unguessable, still easy to read at a till.
 COUPON_CODE_LENGTH = 12

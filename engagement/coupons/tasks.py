@@ -3,8 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from engagement.coupons import service
-from engagement.db import transaction
-from engagement.state import Services
+from engagement.kit.db import transaction
+from engagement.kit.state import Services
 
 
 async def expire_due(ctx: dict[str, Any]) -> int:

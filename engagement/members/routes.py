@@ -5,9 +5,10 @@ from datetime import timedelta
 from starlette.requests import Request
 from starlette.responses import Response
 
-from engagement.auth import require_member, require_merchant, services
-from engagement.errors import NotFound
-from engagement.http import ApiDoc, api_route, json_response, parse_body
+from engagement.auth import require_member, require_merchant
+from engagement.kit.errors import NotFound
+from engagement.kit.http import ApiDoc, api_route, json_response, parse_body
+from engagement.kit.state import services
 from engagement.members import queries, service
 from engagement.members.schemas import MemberCreate, MemberOut, TokenOut
 

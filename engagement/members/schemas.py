@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from engagement.fields import Birthday, Code, Text
+from engagement.kit.fields import Birthday, Code, Text
 from engagement.merchants.schemas import Merchant
 
 

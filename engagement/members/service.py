@@ -4,12 +4,12 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
-from engagement import hooks
-from engagement.errors import Conflict, InvalidInput, register_constraint
-from engagement.ids import new_id
+from engagement.kit import hooks
+from engagement.kit.errors import Conflict, InvalidInput, register_constraint
+from engagement.kit.ids import new_id
+from engagement.kit.security import digest, new_member_token
 from engagement.members import queries
 from engagement.members.schemas import MemberCreate, MemberOut, TokenOut
-from engagement.security import digest, new_member_token
 
 
 class PhoneTaken(Conflict):

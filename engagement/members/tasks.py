@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from engagement.db import transaction
+from engagement.kit.db import transaction
+from engagement.kit.state import Services
 from engagement.members import service
-from engagement.state import Services
 
 
 async def purge_expired_tokens(ctx: dict[str, Any]) -> int:

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from engagement.fields import Name, Text
+from engagement.kit.fields import Name, Text
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,11 @@ import unicodedata
 
 import asyncpg
 
-from engagement.errors import Conflict
-from engagement.ids import new_id, random_code
+from engagement.kit.errors import Conflict
+from engagement.kit.ids import new_id, random_code
+from engagement.kit.security import digest, new_api_key
 from engagement.merchants import queries
 from engagement.merchants.schemas import Merchant, MerchantCreate
-from engagement.security import digest, new_api_key
 
 
 class SlugTaken(Conflict):

@@ -3,9 +3,10 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from engagement.auth import require_merchant, services
-from engagement.errors import InvalidInput
-from engagement.http import ApiDoc, api_route, json_response, parse_body
+from engagement.auth import require_merchant
+from engagement.kit.errors import InvalidInput
+from engagement.kit.http import ApiDoc, api_route, json_response, parse_body
+from engagement.kit.state import services
 from engagement.orders import service
 from engagement.orders.schemas import OrderCreate, OrderOut, RefundCreate, RefundOut
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from engagement.fields import Cents, Ident, PositiveCents, Text
+from engagement.kit.fields import Cents, Ident, PositiveCents, Text
 
 # Merchants' own ids: letters, digits and . _ : ~ - only, so they sit unescaped in a URL path
 # (/api/v1/orders/{id}/refunds) and in logs.

@@ -9,17 +9,17 @@ from typing import Any
 
 import asyncpg
 
-from engagement import hooks
 from engagement.coupons import queries as coupon_queries
 from engagement.coupons import service as coupons
-from engagement.errors import (
+from engagement.kit import hooks
+from engagement.kit.errors import (
     Conflict,
     IdempotencyKeyReused,
     InvalidInput,
     NotFound,
     register_constraint,
 )
-from engagement.ids import new_id
+from engagement.kit.ids import new_id
 from engagement.members import queries as member_queries
 from engagement.orders import queries
 from engagement.orders.schemas import OrderCreate, OrderOut, RefundCreate, RefundOut

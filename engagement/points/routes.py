@@ -6,11 +6,12 @@ import json
 from starlette.requests import Request
 from starlette.responses import Response
 
-from engagement.auth import require_member, require_merchant, services
-from engagement.errors import InvalidInput, NotFound
-from engagement.http import ApiDoc, api_route, json_response, parse_body, parse_query
+from engagement.auth import require_member, require_merchant
+from engagement.kit.errors import InvalidInput, NotFound
+from engagement.kit.http import ApiDoc, api_route, json_response, parse_body, parse_query
+from engagement.kit.pagination import PageQuery
+from engagement.kit.state import services
 from engagement.members import queries as member_queries
-from engagement.pagination import PageQuery
 from engagement.points import service
 from engagement.points.schemas import (
     AdjustmentIn,

@@ -6,7 +6,7 @@ from typing import Annotated
 from annotated_types import Ge, Le
 from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator
 
-from engagement.fields import Cents, Days, Points, Text
+from engagement.kit.fields import Cents, Days, Points, Text
 
 
 class EarnRule(BaseModel):

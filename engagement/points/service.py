@@ -9,12 +9,12 @@ from typing import Any
 
 import asyncpg
 
-from engagement import hooks
-from engagement.constants import IDEMPOTENCY_TTL_SECONDS
-from engagement.errors import Conflict, IdempotencyKeyReused, NotFound
-from engagement.ids import new_id
+from engagement.kit import hooks
+from engagement.kit.constants import IDEMPOTENCY_TTL_SECONDS
+from engagement.kit.errors import Conflict, IdempotencyKeyReused, NotFound
+from engagement.kit.ids import new_id
+from engagement.kit.pagination import next_cursor
 from engagement.members import queries as member_queries
-from engagement.pagination import next_cursor
 from engagement.points import queries
 from engagement.points.schemas import (
     AdjustmentIn,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from engagement.db import transaction
+from engagement.kit.db import transaction
+from engagement.kit.state import Services
 from engagement.points import service
-from engagement.state import Services
 
 # Members per transaction: short transactions, so a member's row lock is held briefly.
 EXPIRE_BATCH = 200

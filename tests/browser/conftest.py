@@ -21,8 +21,8 @@ import pytest
 import uvicorn
 
 from engagement.app import create_app
-from engagement.clock import FrozenClock
-from engagement.config import Settings
+from engagement.kit.clock import FrozenClock
+from engagement.kit.config import Settings
 
 CHROMIUM = os.environ.get("ENGAGEMENT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

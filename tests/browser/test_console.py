@@ -13,7 +13,7 @@ import io
 from pathlib import Path
 from typing import Any
 
-from engagement.state import Services
+from engagement.kit.state import Services
 from tests.browser.conftest import SCREENSHOTS, Phone, open_phone
 from tests.console.helpers import PASSWORD, add_user
 from tests.factories import Factory

@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from engagement.clock import FrozenClock
-from engagement.config import Settings
+from engagement.kit.clock import FrozenClock
+from engagement.kit.config import Settings
 from tests.browser.conftest import Phone, open_phone
 from tests.codes import RecordingSender
 from tests.factories import Factory, MerchantHandle

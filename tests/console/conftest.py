@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from engagement.state import Services
+from engagement.kit.state import Services
 from tests.console.helpers import Console, console
 from tests.factories import Factory
 

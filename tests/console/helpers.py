@@ -9,8 +9,8 @@ import httpx
 
 from engagement.console.schemas import UserCreate
 from engagement.console.service import create_user
-from engagement.db import transaction
-from engagement.state import Services
+from engagement.kit.db import transaction
+from engagement.kit.state import Services
 from tests.factories import Factory, MerchantHandle
 
 HTML = {"Accept": "text/html"}

@@ -11,8 +11,8 @@ import pytest
 from starlette.routing import Route
 
 from engagement.console import throttle
-from engagement.constants import CONSOLE_COOKIE
-from engagement.state import Services
+from engagement.kit.constants import CONSOLE_COOKIE
+from engagement.kit.state import Services
 from tests.console.helpers import HTML, PASSWORD, Console, add_user, csrf_token, login
 from tests.factories import Factory
 

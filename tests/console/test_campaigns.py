@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from engagement.clock import FrozenClock
-from engagement.config import Settings
-from engagement.state import Services
+from engagement.kit.clock import FrozenClock
+from engagement.kit.config import Settings
+from engagement.kit.state import Services
 from games import builder, dashboard
 from tests.console.helpers import Console
 from tests.factories import Factory

@@ -6,7 +6,7 @@ import json
 
 import httpx
 
-from engagement.config import Settings
+from engagement.kit.config import Settings
 from tests.console.helpers import HTML, login
 from tests.engagement.test_cli import run_cli
 

@@ -10,8 +10,8 @@ import pytest
 
 from engagement.console import routes as console_routes
 from engagement.coupons.service import issue_single
-from engagement.db import transaction
-from engagement.state import Services
+from engagement.kit.db import transaction
+from engagement.kit.state import Services
 from tests.console.helpers import Console
 from tests.factories import Factory
 

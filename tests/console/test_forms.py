@@ -1,4 +1,4 @@
-"""Console forms hold input to the API's rules (engagement/fields.py): a NUL, a number past
+"""Console forms hold input to the API's rules (engagement/kit/fields.py): a NUL, a number past
 its column or a time off the calendar is a message beside the input, never a 500, and
 nothing is written."""
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from engagement.state import Services
+from engagement.kit.state import Services
 from tests.console.helpers import Console
 from tests.factories import Factory
 

@@ -8,7 +8,7 @@ import asyncio
 import httpx
 
 from engagement.console import throttle
-from engagement.state import Services
+from engagement.kit.state import Services
 from tests.console.helpers import HTML, PASSWORD, add_user, csrf_token
 from tests.factories import Factory
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from engagement.state import Services
+from engagement.kit.state import Services
 from tests.console.helpers import Console
 from tests.factories import Factory, MemberHandle
 

@@ -9,7 +9,7 @@ import sys
 
 import httpx
 
-from engagement.config import Settings
+from engagement.kit.config import Settings
 
 
 def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from engagement.clock import FrozenClock
-from engagement.config import Settings
 from engagement.coupons import tasks
-from engagement.state import Services
+from engagement.kit.clock import FrozenClock
+from engagement.kit.config import Settings
+from engagement.kit.state import Services
 from tests.factories import Factory, MemberHandle, MerchantHandle
 from tests.worker import drain
 

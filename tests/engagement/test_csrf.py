@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from engagement.constants import CONSOLE_COOKIE
-from engagement.state import Services
+from engagement.kit.constants import CONSOLE_COOKIE
+from engagement.kit.state import Services
 from tests.console.helpers import HTML, Console, add_user, console, csrf_token, login
 from tests.factories import Factory
 from tests.referrals.helpers import program

@@ -1,4 +1,4 @@
-"""The shared input rules (engagement/fields.py) at work on the API: each class of hostile
+"""The shared input rules (engagement/kit/fields.py) at work on the API: each class of hostile
 input is a 422 naming the field, never a 500, and nothing is written."""
 
 from __future__ import annotations

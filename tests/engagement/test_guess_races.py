@@ -11,10 +11,10 @@ import re
 import httpx
 import pytest
 
-from engagement.constants import JOIN_CODE_KEY, JOIN_CODE_MAX_ATTEMPTS
-from engagement.errors import AppError
-from engagement.join.codes import CodeExpired, CodeInvalid, VerificationCodes
-from engagement.state import Services
+from engagement.kit.constants import JOIN_CODE_KEY, JOIN_CODE_MAX_ATTEMPTS
+from engagement.kit.errors import AppError
+from engagement.kit.state import Services
+from engagement.loyalty.join.codes import CodeExpired, CodeInvalid, VerificationCodes
 from tests.factories import Factory
 
 HTML = {"Accept": "text/html"}
@@ -49,7 +49,7 @@ async def test_forty_parallel_guesses_get_at_most_five_checks(services: Services
 
 async def test_after_forty_parallel_wrong_guesses_the_right_code_is_refused(
         client: httpx.AsyncClient, factory: Factory, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, logger="engagement.join.senders")
+    caplog.set_level(logging.WARNING, logger="engagement.loyalty.join.senders")
     shop = await factory.merchant()
     await factory.member(shop, external_id="pos-1", phone="13800138000")
     page = await client.get(f"/j/{shop.slug}", headers=HTML)
@@ -60,7 +60,7 @@ async def test_after_forty_parallel_wrong_guesses_the_right_code_is_refused(
                           data={"phone": "13800138000", "csrf_token": token})
     assert r.status_code == 202
     code = str([r.args[2] for r in caplog.records  # type: ignore[index]
-                if r.name == "engagement.join.senders"][-1])
+                if r.name == "engagement.loyalty.join.senders"][-1])
 
     async def guess(value: str) -> httpx.Response:
         return await client.post(f"/j/{shop.slug}", headers=HTML, data={

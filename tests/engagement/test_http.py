@@ -1,4 +1,4 @@
-"""JSON request bodies (engagement/http.py): they must say they are JSON, and they nest at
+"""JSON request bodies (engagement/kit/http.py): they must say they are JSON, and they nest at
 most MAX_JSON_DEPTH levels, found before the parser could recurse."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engagement.constants import MAX_BODY_BYTES, MAX_JSON_DEPTH
-from engagement.errors import InvalidInput, UnsupportedMediaType
-from engagement.http import decode_json
+from engagement.kit.constants import MAX_BODY_BYTES, MAX_JSON_DEPTH
+from engagement.kit.errors import InvalidInput, UnsupportedMediaType
+from engagement.kit.http import decode_json
 from tests.factories import Factory
 
 
@@ -111,7 +111,7 @@ _VALUES = st.recursive(
 @settings(max_examples=300, deadline=None)
 @given(_VALUES, st.integers(min_value=0, max_value=6))
 def test_the_depth_check_agrees_with_the_parsed_depth(value: Any, limit: int) -> None:
-    from engagement.http import _nests_deeper
+    from engagement.kit.http import _nests_deeper
 
     text = json.dumps(value, ensure_ascii=False)
     assert _nests_deeper(text, limit) == (_depth(value) > limit)

@@ -9,8 +9,8 @@ from pathlib import Path
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from engagement.i18n import LOCALE_DIR, gettext, translations, use_locale
-from engagement.web import ROOT
+from engagement.kit.i18n import LOCALE_DIR, gettext, translations, use_locale
+from engagement.kit.web import ROOT
 
 METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}

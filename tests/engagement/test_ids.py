@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import time
 
-from engagement.ids import new_id, random_code
+from engagement.kit.ids import new_id, random_code
 
 
 def test_ids_sort_by_time_and_do_not_repeat() -> None:
@@ -24,7 +24,7 @@ def test_codes_use_the_unambiguous_alphabet() -> None:
 
 
 def test_id_floor_bounds_ids_made_from_then_on() -> None:
-    from engagement.ids import id_floor
+    from engagement.kit.ids import id_floor
 
     before = id_floor("drw", time.time_ns() // 1_000_000)
     made = new_id("drw")
@@ -38,7 +38,7 @@ def test_the_encoding_is_base32_in_crockfords_alphabet() -> None:
     import base64
     import secrets
 
-    from engagement.ids import _crockford, _time_part
+    from engagement.kit.ids import _crockford, _time_part
 
     to_crockford = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
                                  "0123456789ABCDEFGHJKMNPQRSTVWXYZ")

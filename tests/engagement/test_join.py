@@ -28,7 +28,7 @@ async def _open(client: httpx.AsyncClient, shop: MerchantHandle, query: str = ""
 
 def _sent_code(caplog: pytest.LogCaptureFixture) -> str:
     codes = [r.args[2] for r in caplog.records  # type: ignore[index]
-             if r.name == "engagement.join.senders" and isinstance(r.args, tuple)]
+             if r.name == "engagement.loyalty.join.senders" and isinstance(r.args, tuple)]
     assert codes, "the development sender logged no code"
     return str(codes[-1])
 
@@ -41,7 +41,7 @@ async def _send(client: httpx.AsyncClient, shop: MerchantHandle, token: str,
 
 async def test_a_visitor_joins_with_a_phone_and_lands_where_they_were_going(
         client: httpx.AsyncClient, factory: Factory, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, logger="engagement.join.senders")
+    caplog.set_level(logging.WARNING, logger="engagement.loyalty.join.senders")
     shop = await factory.merchant()
     token = await _open(client, shop, "?next=/play/cmp_x")
     r = await _send(client, shop, token, "+86 138-0013-8000")
@@ -70,7 +70,7 @@ async def test_a_visitor_joins_with_a_phone_and_lands_where_they_were_going(
 
 async def test_a_known_phone_signs_the_existing_member_in(
         client: httpx.AsyncClient, factory: Factory, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, logger="engagement.join.senders")
+    caplog.set_level(logging.WARNING, logger="engagement.loyalty.join.senders")
     shop = await factory.merchant()
     member = await factory.member(shop, external_id="pos-7", phone="13900000001")
     token = await _open(client, shop)
@@ -84,7 +84,7 @@ async def test_a_known_phone_signs_the_existing_member_in(
 
 async def test_wrong_codes_are_counted_and_burn_the_code(
         client: httpx.AsyncClient, factory: Factory, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, logger="engagement.join.senders")
+    caplog.set_level(logging.WARNING, logger="engagement.loyalty.join.senders")
     shop = await factory.merchant()
     token = await _open(client, shop)
     await _send(client, shop, token)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from engagement.clock import FrozenClock
-from engagement.config import Settings
-from engagement.state import Services
+from engagement.kit.clock import FrozenClock
+from engagement.kit.config import Settings
+from engagement.kit.state import Services
 from tests.factories import Factory
 from workers.settings import make_worker
 

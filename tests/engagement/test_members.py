@@ -4,7 +4,7 @@ import asyncio
 
 import httpx
 
-from engagement.clock import FrozenClock
+from engagement.kit.clock import FrozenClock
 from tests.factories import Factory
 
 

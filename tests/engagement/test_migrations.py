@@ -5,7 +5,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
-from engagement.migrate import MIGRATIONS_DIR, apply_migrations
+from engagement.kit.migrate import MIGRATIONS_DIR, apply_migrations
 
 
 def test_migrations_apply_to_an_empty_database_and_rerun_as_no_op(

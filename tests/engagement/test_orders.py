@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
-from engagement.clock import FrozenClock
 from engagement.coupons import service as coupons
-from engagement.db import transaction
-from engagement.state import Services
+from engagement.kit.clock import FrozenClock
+from engagement.kit.db import transaction
+from engagement.kit.state import Services
 from tests.factories import Factory, MemberHandle, MerchantHandle
 
 

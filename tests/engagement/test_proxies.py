@@ -16,10 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from engagement.config import Settings
-from engagement.constants import CONSOLE_LOGIN_IP_KEY, JOIN_IP_KEY
-from engagement.proxies import forwarded_client
-from engagement.state import Services
+from engagement.kit.config import Settings
+from engagement.kit.constants import CONSOLE_LOGIN_IP_KEY, JOIN_IP_KEY
+from engagement.kit.proxies import forwarded_client
+from engagement.kit.state import Services
 from tests.codes import RecordingSender
 from tests.factories import Factory
 from tests.referrals.helpers import program, share_code
@@ -49,7 +49,7 @@ def test_nothing_else_reads_the_peer_address() -> None:
     peer = re.compile(r"request\.client\b|\.client\.host\b|scope\[.client.\]")
     readers = [str(path.relative_to(root)) for package in ("engagement", "games", "referrals")
                for path in (root / package).rglob("*.py") if peer.search(path.read_text())]
-    assert readers == ["engagement/proxies.py"]
+    assert readers == ["engagement/kit/proxies.py"]
 
 
 def test_the_setting_is_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:

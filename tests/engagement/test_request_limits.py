@@ -1,4 +1,4 @@
-"""Request limits (engagement/request_limits.py): no body past its limit is ever held in
+"""Request limits (engagement/kit/request_limits.py): no body past its limit is ever held in
 memory, and no URL with control characters reaches a route."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import psutil
 
-from engagement.constants import BODY_LIMITS_BY_PREFIX, MAX_BODY_BYTES
-from engagement.request_limits import RequestLimitMiddleware
-from engagement.state import Services
+from engagement.kit.constants import BODY_LIMITS_BY_PREFIX, MAX_BODY_BYTES
+from engagement.kit.request_limits import RequestLimitMiddleware
+from engagement.kit.state import Services
 from tests.console.helpers import console
 from tests.factories import Factory
 
@@ -101,7 +101,7 @@ async def test_a_body_past_the_limit_is_413_by_header_or_while_streaming(
 
 
 async def test_a_browser_form_past_the_limit_gets_a_413_page(client: httpx.AsyncClient) -> None:
-    # Past the request limit, and past the smaller one forms have (engagement/http.py).
+    # Past the request limit, and past the smaller one forms have (engagement/kit/http.py).
     for size in (MAX_BODY_BYTES + 1, 20_000):
         r = await client.post("/console/login", content=b"a" * size, headers={
             "Content-Type": "application/x-www-form-urlencoded", **PAGE})

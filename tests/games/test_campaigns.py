@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from engagement.clock import FrozenClock
-from engagement.config import Settings
-from engagement.state import Services
+from engagement.kit.clock import FrozenClock
+from engagement.kit.config import Settings
+from engagement.kit.state import Services
 from games import tasks
 from tests.factories import Factory
 from tests.worker import drain

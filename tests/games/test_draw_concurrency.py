@@ -7,9 +7,9 @@ import random
 
 import pytest
 
-from engagement.clock import FrozenClock
-from engagement.config import Settings
-from engagement.state import Services
+from engagement.kit.clock import FrozenClock
+from engagement.kit.config import Settings
+from engagement.kit.state import Services
 from tests.factories import Factory
 from tests.worker import drain
 

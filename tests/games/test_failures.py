@@ -9,9 +9,9 @@ import signal
 import subprocess
 import sys
 
-from engagement.clock import FrozenClock
-from engagement.config import Settings
-from engagement.state import Services
+from engagement.kit.clock import FrozenClock
+from engagement.kit.config import Settings
+from engagement.kit.state import Services
 from games import tasks
 from tests.factories import Factory
 

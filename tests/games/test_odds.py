@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from scipy import stats as scipy_stats
 
-from engagement.state import Services
+from engagement.kit.state import Services
 from games import hot_state
 from games.engine import draw_args, draw_keys, scripts_for
 from tests.factories import Factory

@@ -6,8 +6,8 @@ import re
 
 import httpx
 
-from engagement.db import transaction
-from engagement.state import Services
+from engagement.kit.db import transaction
+from engagement.kit.state import Services
 from tests.factories import Factory, MemberHandle, MerchantHandle
 
 HTML = {"Accept": "text/html"}

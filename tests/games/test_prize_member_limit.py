@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
-from engagement.state import Services
+from engagement.kit.state import Services
 from games import tasks
 from tests.factories import Factory
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from engagement.clock import FrozenClock
-from engagement.config import Settings
+from engagement.kit.clock import FrozenClock
+from engagement.kit.config import Settings
 from tests.factories import Factory
 from tests.worker import drain
 

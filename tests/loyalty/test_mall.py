@@ -5,8 +5,8 @@ from typing import Any
 
 import httpx
 
-from engagement.clock import FrozenClock
-from engagement.state import Services
+from engagement.kit.clock import FrozenClock
+from engagement.kit.state import Services
 from tests.factories import Factory, MemberHandle, MerchantHandle
 from tests.loyalty.helpers import adjust, points
 

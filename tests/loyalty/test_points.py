@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import httpx
 
-from engagement.clock import FrozenClock
-from engagement.state import Services
+from engagement.kit.clock import FrozenClock
+from engagement.kit.state import Services
 from tests.factories import Factory
 from tests.loyalty.helpers import adjust, pay, points, set_program
 from tests.worker import drain

@@ -5,9 +5,9 @@ from datetime import UTC, date, datetime
 
 import httpx
 
-from engagement.clock import FrozenClock
-from engagement.sends import tasks
-from engagement.state import Services
+from engagement.kit.clock import FrozenClock
+from engagement.kit.state import Services
+from engagement.loyalty.sends import tasks
 from tests.factories import Factory, MemberHandle, MerchantHandle
 from tests.loyalty.helpers import pay
 from tests.worker import drain

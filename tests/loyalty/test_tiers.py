@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import httpx
 
-from engagement.clock import FrozenClock
-from engagement.state import Services
-from engagement.tiers import tasks
+from engagement.kit.clock import FrozenClock
+from engagement.kit.state import Services
+from engagement.loyalty.tiers import tasks
 from tests.factories import Factory, MemberHandle
 from tests.loyalty.helpers import pay, set_program
 from tests.worker import drain

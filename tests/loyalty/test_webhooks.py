@@ -8,10 +8,10 @@ import json
 import httpx
 import pytest
 
-from engagement.clock import FrozenClock
-from engagement.ids import new_id
-from engagement.state import Services
-from engagement.webhooks import queries, service, targets, tasks
+from engagement.kit.clock import FrozenClock
+from engagement.kit.ids import new_id
+from engagement.kit.state import Services
+from engagement.loyalty.webhooks import queries, service, targets, tasks
 from tests.factories import Factory, MerchantHandle
 from tests.loyalty.helpers import pay
 from tests.loyalty.receiver import Receiver, serve

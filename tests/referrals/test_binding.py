@@ -9,11 +9,11 @@ import asyncpg
 import httpx
 import pytest
 
-from engagement.clock import FrozenClock
-from engagement.db import transaction
+from engagement.kit.clock import FrozenClock
+from engagement.kit.db import transaction
+from engagement.kit.state import Services
 from engagement.members import service as members
 from engagement.members.schemas import MemberCreate
-from engagement.state import Services
 from referrals import binding
 from referrals.errors import NotNewMember, SelfReferral
 from tests.factories import Factory, MerchantHandle

@@ -7,8 +7,8 @@ import asyncio
 
 import httpx
 
-from engagement.clock import FrozenClock
-from engagement.state import Services
+from engagement.kit.clock import FrozenClock
+from engagement.kit.state import Services
 from referrals import tasks as referral_tasks
 from tests.factories import Factory
 from tests.referrals.helpers import commissions, join, order, program, refund, share_code

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 
-from engagement.config import Settings
 from engagement.demo import seed_demo
-from engagement.state import Services
+from engagement.kit.config import Settings
+from engagement.kit.state import Services
 from referrals import demo
 
 

@@ -17,7 +17,7 @@ FETCH = {"X-Requested-With": "fetch", "Accept": "application/json"}
 
 async def test_join_page_with_share_code_binds_and_gives_the_coupon(
         client: httpx.AsyncClient, factory: Factory, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, logger="engagement.join.senders")
+    caplog.set_level(logging.WARNING, logger="engagement.loyalty.join.senders")
     shop = await factory.merchant()
     gift = await factory.template(shop, name="新人券", stock=10)
     await program(factory, shop, reward_coupon_template_id=gift["id"])
@@ -32,7 +32,7 @@ async def test_join_page_with_share_code_binds_and_gives_the_coupon(
                           headers=FETCH)
     assert r.status_code == 202
     sent = [rec.args[2] for rec in caplog.records  # type: ignore[index]
-            if rec.name == "engagement.join.senders" and isinstance(rec.args, tuple)]
+            if rec.name == "engagement.loyalty.join.senders" and isinstance(rec.args, tuple)]
     r = await client.post(f"/j/{shop.slug}", data={
         "phone": "13900000002", "code": str(sent[-1]), "share": code, "next": "/m",
         "csrf_token": csrf.group(1)})

@@ -23,14 +23,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engagement.db import transaction
+from engagement.kit.db import transaction
+from engagement.kit.state import Services
 from engagement.members import service as members
 from engagement.members.schemas import MemberCreate
 from engagement.merchants.schemas import MerchantCreate
 from engagement.merchants.service import create_merchant
 from engagement.orders import service as orders
 from engagement.orders.schemas import OrderCreate, RefundCreate
-from engagement.state import Services
 from referrals import ledger, queries
 from referrals.schemas import Level, ProgramIn
 from referrals.service import put_program

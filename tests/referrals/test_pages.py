@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from engagement.state import Services
+from engagement.kit.state import Services
 from tests.factories import Factory
 from tests.referrals.helpers import join, order, program, share_code
 

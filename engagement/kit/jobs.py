@@ -1,0 +1,70 @@
+"""The enqueue facade: the only core module that imports arq.
+
+Domains never enqueue directly: they ask their unit of work to defer a job, and the job is
+sent only after the transaction commits (a rollback drops it). Job ids are deterministic so
+that a retried request does not queue the same work twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
+
+import asyncpg
+from arq.connections import ArqRedis, RedisSettings, create_pool
+
+from engagement.kit.constants import QUEUE_NAME
+
+log = logging.getLogger(__name__)
+
+
+async def connect_queue(redis_url: str) -> ArqRedis:
+    """One Redis connection pool serves the queue and the app (ArqRedis is a redis client)."""
+    return await create_pool(RedisSettings.from_dsn(redis_url), default_queue_name=QUEUE_NAME)
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    args: tuple[Any, ...]
+    job_id: str | None = None
+    defer_until: datetime | None = None
+
+
+async def enqueue(queue: ArqRedis, job: Job) -> bool:
+    """Enqueue one job; False when a job with the same id is already queued or running."""
+    result = await queue.enqueue_job(
+        job.name, *job.args, _job_id=job.job_id, _defer_until=job.defer_until
+    )
+    return result is not None
+
+
+@dataclass
+class Unit:
+    """A transaction plus the jobs to send once it has committed."""
+
+    conn: asyncpg.Connection
+    jobs: list[Job] = field(default_factory=list)
+
+    def defer(self, name: str, *args: Any, job_id: str | None = None,
+              defer_until: datetime | None = None) -> None:
+        self.jobs.append(Job(name, args, job_id, defer_until))
+
+
+@asynccontextmanager
+async def unit_of_work(pool: asyncpg.Pool, queue: ArqRedis) -> AsyncIterator[Unit]:
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            unit = Unit(cast(asyncpg.Connection, conn))
+            yield unit
+        # Committed. A lost enqueue is not lost work: PostgreSQL holds what is pending and
+        # a sweeper re-enqueues it, so a failing Redis here is logged, not raised.
+        for job in unit.jobs:
+            try:
+                await enqueue(queue, job)
+            except Exception:
+                log.exception("enqueue after commit failed for %s", job.name)

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from engagement.auth import bearer, require_member, require_merchant
+from engagement.kit.http import ApiDoc, api_route, json_response, parse_body, parse_query
+from engagement.kit.pagination import PageQuery, next_cursor
+from engagement.kit.security import API_KEY_PREFIX
+from engagement.kit.state import services
+from engagement.loyalty.mall import service
+from engagement.loyalty.mall.schemas import RedemptionOut, RewardCreate, RewardOut, RewardPage
+from engagement.points import service as points
+from engagement.points.routes import idempotency_key, request_hash
+
+TAG = "Loyalty"
+
+
+async def create_reward(request: Request) -> Response:
+    merchant = await require_merchant(request)
+    data = await parse_body(request, RewardCreate)
+    svc = services(request)
+    async with svc.unit() as unit:
+        reward = await service.create_reward(unit.conn, merchant.id, data, svc.clock.now())
+    return json_response(reward, status=201)
+
+
+async def list_rewards(request: Request) -> Response:
+    secret = bearer(request)
+    if secret is not None and secret.startswith(API_KEY_PREFIX):
+        merchant_id = (await require_merchant(request)).id
+    else:
+        merchant_id = (await require_member(request)).merchant.id
+    page = parse_query(request, PageQuery)
+    items = await service.list_rewards(services(request).pool, merchant_id, page.cursor,
+                                       page.limit)
+    return json_response(RewardPage(items=items, next_cursor=next_cursor(
+        [i.id for i in items], page.limit)))
+
+
+async def redeem(request: Request) -> Response:
+    principal = await require_member(request)
+    key = idempotency_key(request)
+    merchant_id, member_id = principal.merchant.id, principal.member_id
+    # Keys belong to the member who sent them: two members may pick the same one.
+    scope = f"mall.redeem:{member_id}"
+    svc = services(request)
+    now = svc.clock.now()
+    async with svc.unit() as unit:
+        if key is not None:
+            prior = await points.replay_or_claim(unit.conn, merchant_id, scope, key,
+                                                 request_hash(request.url.path, None), now)
+            if prior is not None:
+                return json_response(prior[1], status=prior[0])
+        out = await service.redeem(unit.conn, merchant_id, member_id,
+                                   request.path_params["reward_id"], now, key=key)
+        if key is not None:
+            await points.remember_response(unit.conn, merchant_id, scope, key, 201,
+                                           out.model_dump(mode="json"))
+    return json_response(out, status=201)
+
+
+routes = [
+    api_route("/api/v1/rewards", create_reward, "POST", ApiDoc(
+        "Put a coupon template in the points mall at a price in points, with its own stock",
+        TAG, auth="merchant", body=RewardCreate, response=RewardOut, status=201,
+        errors=("unknown_coupon_template", "validation_error"))),
+    api_route("/api/v1/rewards", list_rewards, "GET", ApiDoc(
+        "The points mall's rewards, newest first", TAG, auth="merchant_or_member",
+        response=RewardPage,
+        query={"limit": "page size, at most 200", "cursor": "next_cursor of the last page"})),
+    api_route("/api/v1/rewards/{reward_id}/redemptions", redeem, "POST", ApiDoc(
+        "Spend points on a reward: takes the points and issues the coupon exactly once",
+        TAG, auth="member", response=RedemptionOut, status=201, idempotent=True,
+        errors=("not_found", "insufficient_points", "reward_out_of_stock",
+                "insufficient_inventory", "coupon_limit_reached", "idempotency_key_reused",
+                "redemption_conflict"))),
+]

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from annotated_types import Ge, Le
+from pydantic import BaseModel, ConfigDict
+
+from engagement.kit.fields import Ident, Points, Stock
+
+
+class RewardCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    coupon_template_id: Ident
+    cost_points: Annotated[Points, Ge(1), Le(100_000_000)]
+    stock: Annotated[Stock, Le(10_000_000)]
+
+
+class RewardOut(BaseModel):
+    id: str
+    coupon_template_id: str
+    name: str
+    discount: dict[str, Any]
+    min_spend: int
+    cost_points: int
+    stock: int
+    redeemed: int
+    available: int
+    created_at: datetime
+
+
+class RewardPage(BaseModel):
+    items: list[RewardOut]
+    next_cursor: str | None
+
+
+class RedeemedCoupon(BaseModel):
+    code: str
+    template_id: str
+    name: str
+    discount: dict[str, Any]
+    min_spend: int
+    issued_at: datetime
+    expires_at: datetime | None
+
+
+class RedemptionOut(BaseModel):
+    id: str
+    reward_id: str
+    coupon: RedeemedCoupon
+    points_spent: int
+    balance: int
+    created_at: datetime

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from engagement.auth import require_merchant
+from engagement.kit.http import ApiDoc, api_route, json_response, parse_body
+from engagement.kit.state import services
+from engagement.loyalty.sends import service
+from engagement.loyalty.sends.schemas import SendCreate, SendOut, SendQueued
+
+TAG = "Loyalty"
+
+
+async def create_send(request: Request) -> Response:
+    merchant = await require_merchant(request)
+    data = await parse_body(request, SendCreate)
+    svc = services(request)
+    async with svc.unit() as unit:
+        queued = await service.create_send(unit, merchant.id, data, svc.clock.now())
+    return json_response(queued, status=202)
+
+
+async def get_send(request: Request) -> Response:
+    merchant = await require_merchant(request)
+    return json_response(await service.get_send(services(request).pool, merchant.id,
+                                                request.path_params["send_id"]))
+
+
+routes = [
+    api_route("/api/v1/sends", create_send, "POST", ApiDoc(
+        "Send a coupon to a segment of members, holding out a random group to measure the "
+        "lift (202: a job issues the coupons). repeat=daily runs it every day (birthdays)",
+        TAG, auth="merchant", body=SendCreate, response=SendQueued, status=202,
+        errors=("unknown_coupon_template", "validation_error"))),
+    api_route("/api/v1/sends/{send_id}", get_send, "GET", ApiDoc(
+        "A send's result: targeted, treated, held out, issued, redeemed, and the repurchase "
+        "rate of the treated group against the holdout (the lift)", TAG, auth="merchant",
+        response=SendOut, errors=("not_found",))),
+]

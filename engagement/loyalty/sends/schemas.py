@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from annotated_types import Le
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+
+from engagement.kit.fields import Days, Ident, Name, Percent, PositiveInt4, Text
+
+
+class Segment(BaseModel):
+    """Members matching every condition given (none given: every member)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_orders: Annotated[PositiveInt4, Le(10_000)] | None = None
+    orders_within_days: Annotated[Days, Le(3650)] | None = Field(
+        default=None, description="the window min_orders counts in")
+    inactive_days: Annotated[Days, Le(3650)] | None = Field(
+        default=None, description="no order in this many days")
+    birthday: Literal["today", "this_week"] | None = None
+    tier: Annotated[str, Text(1, 40)] | None = None
+    holding_unredeemed: StrictBool | None = Field(
+        default=None, description="holds (true) or not (false) an unused, unexpired coupon")
+
+    @model_validator(mode="after")
+    def _window_needs_count(self) -> Segment:
+        if self.orders_within_days is not None and self.min_orders is None:
+            raise ValueError("orders_within_days needs min_orders")
+        return self
+
+
+class SendCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    coupon_template_id: Ident
+    segment: Segment = Field(default_factory=Segment)
+    holdout_percent: Annotated[Percent, Le(90)] = 10
+    repeat: Literal["daily"] | None = Field(
+        default=None, description="daily: run every day by cron (birthday sends)")
+
+
+class SendQueued(BaseModel):
+    id: str
+    status: Literal["scheduled", "queued"]
+
+
+class RepurchaseRate(BaseModel):
+    treated: float | None
+    holdout: float | None
+
+
+class SendOut(BaseModel):
+    id: str
+    name: str
+    coupon_template_id: str
+    segment: Segment
+    holdout_percent: int
+    repeat: Literal["daily"] | None
+    status: Literal["scheduled", "queued", "running", "done", "failed"]
+    error: str | None
+    targeted: int
+    treated: int
+    held_out: int
+    issued: int
+    redeemed: int
+    repurchase_rate: RepurchaseRate
+    lift: float | None = Field(description="treated minus holdout repurchase rate")
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
