@@ -3,6 +3,9 @@
 Domains never enqueue directly: they ask their unit of work to defer a job, and the job is
 sent only after the transaction commits (a rollback drops it). Job ids are deterministic so
 that a retried request does not queue the same work twice.
+
+The queue is handed out typed as a plain redis client (it is one: ArqRedis subclasses it),
+so that no module but this one and workers/ names arq (an import-linter contract).
 """
 
 from __future__ import annotations
@@ -16,13 +19,14 @@ from typing import Any, cast
 
 import asyncpg
 from arq.connections import ArqRedis, RedisSettings, create_pool
+from redis.asyncio import Redis
 
 from engagement.kit.constants import QUEUE_NAME
 
 log = logging.getLogger(__name__)
 
 
-async def connect_queue(redis_url: str) -> ArqRedis:
+async def connect_queue(redis_url: str) -> Redis:
     """One Redis connection pool serves the queue and the app (ArqRedis is a redis client)."""
     return await create_pool(RedisSettings.from_dsn(redis_url), default_queue_name=QUEUE_NAME)
 
@@ -35,9 +39,14 @@ class Job:
     defer_until: datetime | None = None
 
 
-async def enqueue(queue: ArqRedis, job: Job) -> bool:
+def _arq(queue: Redis) -> ArqRedis:
+    assert isinstance(queue, ArqRedis), "a queue comes from connect_queue or the arq worker"
+    return queue
+
+
+async def enqueue(queue: Redis, job: Job) -> bool:
     """Enqueue one job; False when a job with the same id is already queued or running."""
-    result = await queue.enqueue_job(
+    result = await _arq(queue).enqueue_job(
         job.name, *job.args, _job_id=job.job_id, _defer_until=job.defer_until
     )
     return result is not None
@@ -56,7 +65,7 @@ class Unit:
 
 
 @asynccontextmanager
-async def unit_of_work(pool: asyncpg.Pool, queue: ArqRedis) -> AsyncIterator[Unit]:
+async def unit_of_work(pool: asyncpg.Pool, queue: Redis) -> AsyncIterator[Unit]:
     async with pool.acquire() as conn:
         async with conn.transaction():
             unit = Unit(cast(asyncpg.Connection, conn))

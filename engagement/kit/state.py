@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
-from arq.connections import ArqRedis
 from cachetools import TTLCache
+from redis.asyncio import Redis
 from starlette.requests import Request
 
 from engagement.kit.clock import Clock
@@ -22,7 +22,7 @@ from engagement.kit.jobs import Unit, unit_of_work
 class Services:
     settings: Settings
     pool: asyncpg.Pool
-    redis: ArqRedis
+    redis: Redis  # also the job queue (engagement.kit.jobs.connect_queue makes it)
     clock: Clock
     secret_key: str
     # Member-token lookups, so a member's burst of draws costs one PostgreSQL read.
