@@ -34,10 +34,11 @@ from engagement.members.routes import routes as member_routes
 from engagement.orders.routes import routes as order_routes
 from engagement.points import service as points_service
 from engagement.points.routes import routes as points_routes
-from games import console as game_console
-from games import pages as game_pages
-from games import service as game_service
-from games.routes import routes as game_routes
+from games.campaigns import console as game_console
+from games.campaigns import pages as game_pages
+from games.campaigns import service as game_service
+from games.campaigns.routes import routes as campaign_routes
+from games.draw.routes import routes as draw_routes
 from referrals import binding as referral_binding
 from referrals import console as referral_console
 from referrals import pages as referral_pages
@@ -50,7 +51,8 @@ def all_routes() -> list[BaseRoute]:
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),
         # Starlette tries routes in order: the draw endpoint, the hot path, comes early.
-        *game_routes,
+        *draw_routes,
+        *campaign_routes,
         Route("/openapi.json", openapi.openapi_json, methods=["GET"]),
         Route("/docs", openapi.docs_page, methods=["GET"]),
         *member_routes,

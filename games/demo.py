@@ -5,8 +5,9 @@ from __future__ import annotations
 from engagement.coupons import service as coupons
 from engagement.coupons.schemas import TemplateCreate
 from engagement.demo import DemoContext
-from games import queries, service
-from games.schemas import CampaignCreate
+from games.campaigns import queries as campaign_queries
+from games.campaigns import service
+from games.campaigns.schemas import CampaignCreate
 
 _TEMPLATES = {
     "coffee": {"name": "咖啡立减5元", "discount": {"type": "amount_off", "amount": 500},
@@ -33,13 +34,13 @@ async def seed(ctx: DemoContext) -> None:
     async with svc.unit() as unit:
         templates = {}
         for key, body in _TEMPLATES.items():
-            existing = await queries.template_id_by_name(unit.conn, merchant.id,
+            existing = await campaign_queries.template_id_by_name(unit.conn, merchant.id,
                                                          str(body["name"]))
             templates[key] = existing or (await coupons.create_template(
                 unit.conn, merchant.id, TemplateCreate.model_validate(body))).id
         to_publish = []
         for game, name, prizes in _CAMPAIGNS:
-            campaign_id = await queries.campaign_id_by_name(unit.conn, merchant.id, name)
+            campaign_id = await campaign_queries.campaign_id_by_name(unit.conn, merchant.id, name)
             if campaign_id is None:
                 data = CampaignCreate.model_validate({
                     "name": name, "game": game, "limits": {"per_member_per_day": 3},

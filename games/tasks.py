@@ -12,7 +12,10 @@ from engagement.kit.constants import RELEASE_AFTER_END_SECONDS, SETTLE_STALE_SEC
 from engagement.kit.db import transaction
 from engagement.kit.jobs import Job, enqueue
 from engagement.kit.state import Services
-from games import queries, service, settlement
+from games.campaigns import queries as campaign_queries
+from games.campaigns import service
+from games.draw import queries as draw_queries
+from games.draw import settlement
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +36,7 @@ async def settle_draws(ctx: dict[str, Any], campaign_id: str) -> int:
 async def release_reservations(ctx: dict[str, Any], campaign_id: str) -> int:
     svc: Services = ctx["services"]
     async with transaction(svc.pool) as conn:
-        campaign = await queries.campaign_by_id(conn, campaign_id, for_update=True)
+        campaign = await draw_queries.campaign_by_id(conn, campaign_id, for_update=True)
         if campaign is None or campaign["status"] != "ended":
             return 0
         return await settlement.release_reservations(conn, campaign_id)
@@ -44,24 +47,24 @@ async def sweep(ctx: dict[str, Any]) -> dict[str, int]:
     release reservations of ended campaigns that a lost job left held."""
     svc: Services = ctx["services"]
     now = svc.clock.now()
-    stale = await queries.campaigns_with_stale_wins(
+    stale = await draw_queries.campaigns_with_stale_wins(
         svc.pool, now - timedelta(seconds=SETTLE_STALE_SECONDS))
     minute = int(time.time()) // 60
     for campaign_id in stale:
         await enqueue(svc.redis, Job("games.settle_draws", (campaign_id,),
                                      job_id=f"games.settle_draws:{campaign_id}:sweep:{minute}"))
     ended = 0
-    for row in await queries.campaigns_past_end(svc.pool, now):
+    for row in await campaign_queries.campaigns_past_end(svc.pool, now):
         async with svc.unit() as unit:
-            campaign = await queries.campaign_by_id(unit.conn, row["id"], for_update=True)
+            campaign = await draw_queries.campaign_by_id(unit.conn, row["id"], for_update=True)
             if campaign is None or campaign["status"] not in service.LIVE:
                 continue
-            await queries.set_status(unit.conn, row["id"], "ended", now)
+            await campaign_queries.set_status(unit.conn, row["id"], "ended", now)
             service.defer_release(unit, row["id"], now)
         await service.after_change(svc, row["id"], row["time_zone"])
         ended += 1
     released = 0
-    for campaign_id in await queries.ended_unreleased(
+    for campaign_id in await campaign_queries.ended_unreleased(
             svc.pool, now - timedelta(seconds=RELEASE_AFTER_END_SECONDS)):
         released += await release_reservations(ctx, campaign_id)
     return {"resettled": len(stale), "ended": ended, "released": released}

@@ -30,8 +30,8 @@ from engagement.loyalty.webhooks import tasks as webhook_tasks
 from engagement.members import tasks as member_tasks
 from engagement.points import service as points_service
 from engagement.points import tasks as points_tasks
-from games import service as game_service
 from games import tasks as game_tasks
+from games.campaigns import service as game_service
 from referrals import tasks as referral_tasks
 
 FUNCTIONS = [

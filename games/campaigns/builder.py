@@ -15,7 +15,7 @@ from engagement.console.forms import Form, FormErrors, pydantic_errors
 from engagement.coupons import queries as coupon_queries
 from engagement.kit.fields import INT4_MAX, MAX_STOCK
 from engagement.kit.i18n import N_
-from games.schemas import CampaignCreate, CampaignOut, CampaignUpdate
+from games.campaigns.schemas import CampaignCreate, CampaignOut, CampaignUpdate
 
 MAX_PRIZES = 12
 DEFAULT_PLAYERS = 1000

@@ -32,10 +32,12 @@ from engagement.kit.http import read_form
 from engagement.kit.i18n import N_
 from engagement.kit.state import services
 from engagement.kit.web import static_url
-from games import builder, dashboard, queries, service
-from games.pages import TEMPLATES
-from games.play_view import PlayView, join_url
-from games.schemas import CampaignOut
+from games.campaigns import builder, dashboard, service
+from games.campaigns import queries as campaign_queries
+from games.campaigns.pages import TEMPLATES
+from games.campaigns.play_view import PlayView, join_url
+from games.campaigns.schemas import CampaignOut
+from games.draw import queries as draw_queries
 
 CAMPAIGNS_LISTED = 200
 _PRIZE_KEY = re.compile(r"^prize-(\d+)-")
@@ -65,7 +67,7 @@ def _template_options(templates: dict[str, asyncpg.Record]) -> list[dict[str, An
 
 
 async def campaigns_page(request: Request, user: ConsoleUser) -> Response:
-    rows = await queries.campaigns_of_merchant(services(request).pool, user.merchant.id,
+    rows = await campaign_queries.campaigns_of_merchant(services(request).pool, user.merchant.id,
                                                CAMPAIGNS_LISTED)
     return render_page(request, user, "console/campaigns.html",
                        {"campaigns": rows, "games": {g: n for g, n, _ in GAMES}},
@@ -346,7 +348,7 @@ async def draws_csv(request: Request, user: ConsoleUser) -> Response:
     campaign = await service.load(pool, user.merchant.id, campaign_id)  # 404 if not ours
 
     async def batch(after: str | None, n: int) -> list[Any]:
-        return await queries.draws_for_export(pool, campaign["id"], after, n)
+        return await draw_queries.draws_for_export(pool, campaign["id"], after, n)
 
     return csv_response(
         request, filename=f"draws-{campaign_id}.csv", time_zone=user.merchant.time_zone,
@@ -361,12 +363,12 @@ async def draws_csv(request: Request, user: ConsoleUser) -> Response:
 
 async def member_draws(request: Request, user: ConsoleUser,
                        member: asyncpg.Record) -> MemberSection:
-    rows = await queries.recent_draws_of_member(services(request).pool, member["id"],
+    rows = await draw_queries.recent_draws_of_member(services(request).pool, member["id"],
                                                 MEMBER_DRAWS)
     return MemberSection("console/_member_draws.html", {"draws": rows}, order=20)
 
 
-register_member_section("games.draws", member_draws)
+register_member_section("games.draw.service", member_draws)
 
 
 routes: list[Route] = [

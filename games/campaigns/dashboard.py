@@ -12,8 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 from engagement.kit.ids import id_floor
 from engagement.kit.state import Services
-from games import queries, service
-from games.schemas import CampaignOut, StatsOut
+from games.campaigns import service
+from games.campaigns.schemas import CampaignOut, StatsOut
+from games.draw import queries as draw_queries
 
 # The chart covers at most the last day (a longer campaign's history is in the CSV), and at
 # least half an hour so that a campaign just published still has an axis.
@@ -113,7 +114,7 @@ async def build(svc: Services, merchant_id: str, campaign_id: str,
     rows = []
     if campaign.status != "draft":
         floor = id_floor("drw", int((start - ID_SLACK).timestamp() * 1000))
-        rows = await queries.draw_buckets(svc.pool, campaign_id, floor, start,
+        rows = await draw_queries.draw_buckets(svc.pool, campaign_id, floor, start,
                                           int(size.total_seconds()), _ORIGIN)
     rate_since = max(now - RATE_WINDOW, campaign.published_at or now)
     rate_since = min(rate_since, now - RATE_WINDOW_MIN)

@@ -17,8 +17,10 @@ from engagement.kit.web import render, static_url
 from engagement.members import queries as member_queries
 from engagement.members.schemas import MemberPrincipal
 from engagement.merchants import queries as merchant_queries
-from games import queries, service
-from games.play_view import Member, PlayView, join_url
+from games.campaigns import queries as campaign_queries
+from games.campaigns import service
+from games.campaigns.play_view import Member, PlayView, join_url
+from games.draw import queries as draw_queries
 
 TEMPLATES = {"wheel": "wheel.html", "scratch": "scratch.html", "egg": "egg.html"}
 # The member home lists this many open games and recent draws.
@@ -29,7 +31,7 @@ HOME_DRAWS = 10
 async def play(request: Request) -> Response:
     svc = services(request)
     campaign_id = request.path_params["campaign_id"]
-    row = await queries.campaign_by_id(svc.pool, campaign_id)
+    row = await draw_queries.campaign_by_id(svc.pool, campaign_id)
     # Drafts are the merchant's work in progress: they do not exist for members.
     if row is None or row["status"] == "draft":
         raise NotFound("No such campaign.")
@@ -58,25 +60,25 @@ async def _member(request: Request, principal: MemberPrincipal, campaign_id: str
     if row is None:
         return None
     today = svc.clock.now().astimezone(ZoneInfo(time_zone)).date()
-    counts = await queries.member_draw_counts_for(svc.pool, campaign_id, row["id"], today)
+    counts = await draw_queries.member_draw_counts_for(svc.pool, campaign_id, row["id"], today)
     return Member(id=row["id"], points=row["points"], draws_today=counts["today"],
                   draws_total=counts["total"])
 
 
 async def open_games_section(request: Request, principal: MemberPrincipal) -> HomeSection:
     svc = services(request)
-    rows = await queries.open_campaigns(svc.pool, principal.merchant.id, svc.clock.now(),
+    rows = await campaign_queries.open_campaigns(svc.pool, principal.merchant.id, svc.clock.now(),
                                         HOME_GAMES)
     return HomeSection("_open_games.html", {"games": rows}, order=10)
 
 
 async def my_draws_section(request: Request, principal: MemberPrincipal) -> HomeSection:
-    rows = await queries.recent_draws_of_member(services(request).pool, principal.member_id,
+    rows = await draw_queries.recent_draws_of_member(services(request).pool, principal.member_id,
                                                 HOME_DRAWS)
     return HomeSection("_my_draws.html", {"draws": rows}, order=30)
 
 
 home.register("games.open", open_games_section)
-home.register("games.draws", my_draws_section)
+home.register("games.draw.service", my_draws_section)
 
 routes = [Route("/play/{campaign_id}", play, methods=["GET"])]

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from engagement.kit.i18n import N_, gettext
 from engagement.merchants.schemas import Merchant
-from games.schemas import CampaignOut
+from games.campaigns.schemas import CampaignOut
 
 # A wheel with fewer segments than this looks empty: the prize list repeats around it.
 MIN_WHEEL_SEGMENTS = 6

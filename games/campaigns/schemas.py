@@ -125,29 +125,3 @@ class StatsOut(BaseModel):
     coupons_issued: int
     coupons_redeemed: int
     unsettled: int
-
-
-class DrawPrize(BaseModel):
-    id: str
-    name: str
-    kind: Literal["coupon", "points"]
-
-
-class Remaining(BaseModel):
-    today: int | None
-    total: int | None
-
-
-class DrawOut(BaseModel):
-    id: str
-    campaign_id: str
-    outcome: Literal["win", "lose"]
-    prize: DrawPrize | None
-    segment_id: str | None = Field(description="the prize segment the game lands on")
-    remaining: Remaining
-    created_at: datetime
-
-
-class DrawPage(BaseModel):
-    items: list[DrawOut]
-    next_cursor: str | None

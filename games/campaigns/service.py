@@ -18,16 +18,8 @@ from engagement.kit.errors import NotFound
 from engagement.kit.ids import new_id
 from engagement.kit.jobs import Unit
 from engagement.kit.state import Services
-from games import hot_state, queries
-from games.engine import CampaignKeys, read_counts, scripts_for
-from games.errors import (
-    CampaignEnded,
-    CampaignLiveLocked,
-    InvalidPrize,
-    InvalidTransition,
-    QuantityBelowWon,
-)
-from games.schemas import (
+from games.campaigns import queries as campaign_queries
+from games.campaigns.schemas import (
     CampaignCreate,
     CampaignOut,
     CampaignUpdate,
@@ -36,6 +28,16 @@ from games.schemas import (
     NothingPrizeIn,
     PrizeOut,
     StatsOut,
+)
+from games.draw import hot_state
+from games.draw import queries as draw_queries
+from games.draw.scripts import CampaignKeys, read_counts, scripts_for
+from games.errors import (
+    CampaignEnded,
+    CampaignLiveLocked,
+    InvalidPrize,
+    InvalidTransition,
+    QuantityBelowWon,
 )
 
 LIVE = ("active", "paused")
@@ -60,14 +62,14 @@ async def create_campaign(conn: asyncpg.Connection, merchant_id: str,
             raise InvalidPrize("An unlimited prize needs a template with unlimited stock.",
                                field=f"prizes.{index}.quantity")
     campaign_id = new_id("cmp")
-    await queries.insert_campaign(
+    await campaign_queries.insert_campaign(
         conn, id=campaign_id, merchant_id=merchant_id, name=data.name, game=data.game,
         starts_at=data.starts_at, ends_at=data.ends_at,
         per_member_per_day=data.limits.per_member_per_day,
         per_member_total=data.limits.per_member_total,
         entry_cost_points=data.entry_cost_points, rules=data.rules,
     )
-    await queries.insert_prizes(conn, [
+    await campaign_queries.insert_prizes(conn, [
         (new_id("prz"), campaign_id, merchant_id, index, prize.name, prize.kind,
          getattr(prize, "coupon_template_id", None), getattr(prize, "points", None),
          None if isinstance(prize, NothingPrizeIn) else prize.quantity, prize.weight)
@@ -78,7 +80,7 @@ async def create_campaign(conn: asyncpg.Connection, merchant_id: str,
 
 async def load(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str, campaign_id: str,
                *, for_update: bool = False) -> asyncpg.Record:
-    campaign = await queries.campaign(conn, merchant_id, campaign_id, for_update=for_update)
+    campaign = await draw_queries.campaign(conn, merchant_id, campaign_id, for_update=for_update)
     if campaign is None:
         raise NotFound("No such campaign.")
     return campaign
@@ -91,7 +93,7 @@ async def live_wins(svc: Services, campaign: asyncpg.Record) -> dict[str, int]:
     keys = CampaignKeys.of(campaign["id"])
     if await svc.redis.exists(keys.meta):
         return await read_counts(svc.redis, keys.wins)
-    return await queries.win_counts(svc.pool, campaign["id"])
+    return await draw_queries.win_counts(svc.pool, campaign["id"])
 
 
 def play_url(svc: Services, campaign_id: str) -> str:
@@ -100,7 +102,7 @@ def play_url(svc: Services, campaign_id: str) -> str:
 
 async def campaign_out(svc: Services, merchant_id: str, campaign_id: str) -> CampaignOut:
     campaign = await load(svc.pool, merchant_id, campaign_id)
-    prizes = await queries.prizes(svc.pool, campaign_id)
+    prizes = await draw_queries.prizes(svc.pool, campaign_id)
     wins = await live_wins(svc, campaign)
     total_weight = sum(p["weight"] for p in prizes)
     return CampaignOut(
@@ -133,12 +135,12 @@ async def transition(unit: Unit, svc: Services, merchant_id: str, campaign_id: s
         if campaign["ends_at"] is not None and campaign["ends_at"] <= now:
             raise InvalidTransition("The campaign's window is already over.",
                                     status=campaign["status"], action=action)
-        for prize in await queries.prizes(unit.conn, campaign_id):
+        for prize in await draw_queries.prizes(unit.conn, campaign_id):
             if prize["kind"] == "coupon" and prize["quantity"] is not None:
                 await coupons.reserve(unit.conn, prize["coupon_template_id"], prize["quantity"])
-                await queries.set_reserved(unit.conn, prize["id"], prize["quantity"])
+                await draw_queries.set_reserved(unit.conn, prize["id"], prize["quantity"])
     status = {"publish": "active", "pause": "paused", "resume": "active", "end": "ended"}[action]
-    await queries.set_status(unit.conn, campaign_id, status, now)
+    await campaign_queries.set_status(unit.conn, campaign_id, status, now)
     if status == "ended":
         defer_release(unit, campaign_id, now)
 
@@ -169,8 +171,8 @@ async def update(unit: Unit, svc: Services, merchant_id: str, campaign_id: str,
             data.ends_at <= svc.clock.now()  # no end at all is the latest end there is
             or (campaign["ends_at"] is not None and data.ends_at < campaign["ends_at"])):
         raise CampaignLiveLocked("A live campaign's end can only move later.")
-    prizes = {p["id"]: p for p in await queries.prizes(unit.conn, campaign_id)}
-    wins = await queries.win_counts(unit.conn, campaign_id) if live else {}
+    prizes = {p["id"]: p for p in await draw_queries.prizes(unit.conn, campaign_id)}
+    wins = await draw_queries.win_counts(unit.conn, campaign_id) if live else {}
     for index, change in enumerate(data.prizes):
         prize = prizes.get(change.id)
         if prize is None:
@@ -196,15 +198,16 @@ async def update(unit: Unit, svc: Services, merchant_id: str, campaign_id: str,
                                           -reserved_delta)
                 if prize["kind"] != "coupon":
                     reserved_delta = 0
-        await queries.update_prize(unit.conn, prize["id"], name=change.name,
+        await campaign_queries.update_prize(unit.conn, prize["id"], name=change.name,
                                    quantity=change.quantity, weight=change.weight,
                                    reserved_delta=reserved_delta)
-    await queries.update_campaign(unit.conn, campaign_id, data.name, data.ends_at, data.rules)
+    await campaign_queries.update_campaign(unit.conn, campaign_id, data.name, data.ends_at,
+                                           data.rules)
 
 
 async def stats(svc: Services, merchant_id: str, campaign_id: str, time_zone: str) -> StatsOut:
     campaign = await load(svc.pool, merchant_id, campaign_id)
-    prizes = await queries.prizes(svc.pool, campaign_id)
+    prizes = await draw_queries.prizes(svc.pool, campaign_id)
     draws = players = 0
     wins: dict[str, int] = {}
     if campaign["status"] != "draft":
@@ -220,14 +223,14 @@ async def stats(svc: Services, merchant_id: str, campaign_id: str, time_zone: st
         wins={p["id"]: wins.get(p["id"], 0) for p in prizes if p["kind"] != "nothing"},
         coupons_issued=sum(p["settled"] for p in prizes if p["kind"] == "coupon"),
         coupons_redeemed=sum(p["redeemed"] for p in prizes),
-        unsettled=await queries.unsettled_count(svc.pool, campaign_id),
+        unsettled=await draw_queries.unsettled_count(svc.pool, campaign_id),
     )
 
 
 async def on_coupon_redeemed(conn: asyncpg.Connection, coupon: dict[str, Any]) -> None:
     """Campaign counters follow redemptions of the coupons a campaign gave out."""
     if coupon.get("prize_id"):
-        await queries.add_redeemed(conn, coupon["prize_id"])
+        await campaign_queries.add_redeemed(conn, coupon["prize_id"])
 
 
 def register_hooks() -> None:

@@ -22,7 +22,7 @@ from engagement.kit.constants import (
     IDEMPOTENCY_TTL_SECONDS,
 )
 
-_HERE = Path(__file__).parent
+_LUA = Path(__file__).parent / "lua"
 
 
 def _tag(campaign_id: str) -> str:
@@ -84,11 +84,11 @@ class Scripts:
 
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
-        self.draw = redis.register_script((_HERE / "draw.lua").read_text())
-        self.undo = redis.register_script((_HERE / "undo.lua").read_text())
-        self.prime = redis.register_script((_HERE / "prime.lua").read_text())
-        self.patch = redis.register_script((_HERE / "patch.lua").read_text())
-        self.seed = redis.register_script((_HERE / "seed.lua").read_text())
+        self.draw = redis.register_script((_LUA / "draw.lua").read_text())
+        self.undo = redis.register_script((_LUA / "undo.lua").read_text())
+        self.prime = redis.register_script((_LUA / "prime.lua").read_text())
+        self.patch = redis.register_script((_LUA / "patch.lua").read_text())
+        self.seed = redis.register_script((_LUA / "seed.lua").read_text())
         self._batch = _ScriptBatch(redis, self.draw)
 
     async def run_draw(self, keys: list[str], *, now_ms: int, rand: int, draw_id: str,

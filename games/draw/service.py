@@ -34,9 +34,9 @@ from engagement.kit.jobs import Job, enqueue
 from engagement.kit.state import Services
 from engagement.members.schemas import MemberPrincipal
 from engagement.points.service import Entry, post_entries
-from games import hot_state, queries
-from games.draw_writer import DrawRow, writer_for
-from games.engine import draw_keys, scripts_for
+from games.draw import hot_state, queries
+from games.draw.scripts import draw_keys, scripts_for
+from games.draw.writer import DrawRow, writer_for
 from games.errors import CampaignNotActive, DrawInProgress, DrawLimitReached
 
 log = logging.getLogger(__name__)

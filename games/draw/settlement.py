@@ -13,7 +13,7 @@ import asyncpg
 from engagement.coupons import service as coupons
 from engagement.coupons.service import DrawCoupon
 from engagement.points.service import Entry, post_entries
-from games import queries
+from games.draw import queries
 
 
 async def settle_batch(conn: asyncpg.Connection, campaign_id: str, now: datetime,

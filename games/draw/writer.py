@@ -13,7 +13,7 @@ from datetime import date, datetime
 import asyncpg
 
 from engagement.kit.state import Services
-from games import queries
+from games.draw import queries
 
 MAX_BATCH = 500  # rows per statement: bounded so one INSERT stays short
 MAX_IN_FLIGHT = 2  # concurrent batches: one writing while the next one fills
@@ -80,7 +80,7 @@ class DrawWriter:
 
 def writer_for(services: Services) -> DrawWriter:
     """One writer per process and pool, so concurrent requests share its batches."""
-    writer: DrawWriter | None = services.local.get("games.draw_writer")
+    writer: DrawWriter | None = services.local.get("games.draw.writer")
     if writer is None:
-        writer = services.local["games.draw_writer"] = DrawWriter(services.pool)
+        writer = services.local["games.draw.writer"] = DrawWriter(services.pool)
     return writer

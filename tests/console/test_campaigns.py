@@ -8,7 +8,7 @@ from typing import Any
 from engagement.kit.clock import FrozenClock
 from engagement.kit.config import Settings
 from engagement.kit.state import Services
-from games import builder, dashboard
+from games.campaigns import builder, dashboard
 from tests.console.helpers import Console
 from tests.factories import Factory
 from tests.worker import drain

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 
 from engagement.kit.state import Services
-from games.engine import draw_keys
+from games.draw.scripts import draw_keys
 from tests.factories import Factory
 
 

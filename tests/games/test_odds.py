@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from scipy import stats as scipy_stats
 
 from engagement.kit.state import Services
-from games import hot_state
-from games.engine import draw_args, draw_keys, scripts_for
+from games.draw import hot_state
+from games.draw.scripts import draw_args, draw_keys, scripts_for
 from tests.factories import Factory
 
 
@@ -96,7 +96,7 @@ async def test_a_prize_that_runs_out_does_not_raise_the_others_odds(
 def test_draw_keys_spell_the_member_keys_as_the_re_prime_writes_them() -> None:
     from datetime import date
 
-    from games.engine import CampaignKeys, member_day_key, member_total_key
+    from games.draw.scripts import CampaignKeys, member_day_key, member_total_key
 
     keys = draw_keys("cmp_1", "mem_1", date(2026, 11, 23), "k1")
     c = CampaignKeys.of("cmp_1")
