@@ -17,13 +17,14 @@ import asyncpg
 from engagement.coupons import service as coupons
 from engagement.kit.errors import AppError, NotFound, register_constraint
 from engagement.members.schemas import MemberCreate
-from referrals import ledger, queries
+from referrals import queries
 from referrals.errors import (
     BindingNotHeld,
     NotNewMember,
     SelfReferral,
     UnknownShareCode,
 )
+from referrals.ledger import service as ledger
 from referrals.phones import same_phone
 
 log = logging.getLogger(__name__)

@@ -32,7 +32,9 @@ from engagement.kit.http import read_form
 from engagement.kit.i18n import N_
 from engagement.kit.state import services
 from engagement.members import queries as member_queries
-from referrals import ledger, queries, service
+from referrals import queries, service
+from referrals.ledger import queries as ledger_queries
+from referrals.ledger import service as ledger
 from referrals.schemas import DEFAULT_PROGRAM, ProgramIn
 
 TOP_REFERRERS = 20
@@ -70,9 +72,9 @@ async def _overview(request: Request, user: ConsoleUser, *, form: dict[str, Any]
         # Without a program, the console shows (and offers) the defaults.
         "program": program, "form": form or _program_form(program or DEFAULT_PROGRAM),
         "errors": errors or {}, "templates": templates,
-        "totals": await queries.merchant_commission_totals(pool, user.merchant.id),
+        "totals": await ledger_queries.merchant_commission_totals(pool, user.merchant.id),
         "counts": await queries.referral_counts(pool, user.merchant.id),
-        "top": await queries.top_referrers(pool, user.merchant.id, TOP_REFERRERS)},
+        "top": await ledger_queries.top_referrers(pool, user.merchant.id, TOP_REFERRERS)},
         status=status, active="referrals")
 
 
@@ -166,7 +168,7 @@ async def member_referrals(request: Request, user: ConsoleUser) -> Response:
     if member["referrer_id"]:
         referrer = await member_queries.member_by_id(pool, user.merchant.id,
                                                      member["referrer_id"])
-    entries = await queries.entries_of_member(pool, member["id"], None, LEDGER_ROWS)
+    entries = await ledger_queries.entries_of_member(pool, member["id"], None, LEDGER_ROWS)
     return render_page(request, user, "console/referrer.html", {
         "member": member, "referrer": referrer, "levels": levels,
         "balance": await ledger.balance(pool, member["id"]),
@@ -177,7 +179,7 @@ async def commissions_csv(request: Request, user: ConsoleUser) -> Response:
     pool = services(request).pool
 
     async def batch(after: str | None, n: int) -> list[Any]:
-        return await queries.commissions_for_export(pool, user.merchant.id, after, n)
+        return await ledger_queries.commissions_for_export(pool, user.merchant.id, after, n)
 
     return csv_response(
         request, filename="commissions.csv", time_zone=user.merchant.time_zone,

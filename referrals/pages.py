@@ -21,7 +21,9 @@ from engagement.kit.state import services
 from engagement.kit.web import render
 from engagement.members.schemas import MemberPrincipal
 from engagement.merchants import queries as merchant_queries
-from referrals import binding, ledger, queries, service
+from referrals import binding, queries, service
+from referrals.ledger import queries as ledger_queries
+from referrals.ledger import service as ledger
 from referrals.phones import mask_phone
 
 # Ledger lines shown on the referrer page; the full ledger is in the merchant API.
@@ -86,7 +88,7 @@ async def mine(request: Request) -> Response:
         view = await service.my_referrals(unit.conn, principal.merchant.id,
                                           principal.member_id, svc.clock.now(),
                                           svc.settings.public_url, create_link=True)
-        entries = await queries.entries_of_member(unit.conn, principal.member_id, None,
+        entries = await ledger_queries.entries_of_member(unit.conn, principal.member_id, None,
                                                   RECENT_ENTRIES)
         program = await queries.program(unit.conn, principal.merchant.id)
     return render(request, "referrals/mine.html", {

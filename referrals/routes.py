@@ -9,7 +9,9 @@ from engagement.kit.http import ApiDoc, Handler, api_route, json_response, parse
 from engagement.kit.pagination import PageQuery, next_cursor
 from engagement.kit.state import services
 from engagement.members import queries as member_queries
-from referrals import binding, ledger, queries, service
+from referrals import binding, queries, service
+from referrals.ledger import queries as ledger_queries
+from referrals.ledger import service as ledger
 from referrals.schemas import (
     BindingOut,
     BindingPage,
@@ -67,7 +69,7 @@ async def member_commissions(request: Request) -> Response:
                                                request.path_params["member_id"])
     if member is None:
         raise NotFound("No such member.")
-    rows = await queries.entries_of_member(pool, member["id"], page.cursor, page.limit)
+    rows = await ledger_queries.entries_of_member(pool, member["id"], page.cursor, page.limit)
     return json_response(CommissionPage(
         items=[service.commission_out(r) for r in rows],
         next_cursor=next_cursor([r["id"] for r in rows], page.limit),

@@ -9,8 +9,9 @@ import asyncpg
 from engagement.coupons import queries as coupon_queries
 from engagement.kit.errors import InvalidInput
 from engagement.kit.ids import new_id, random_code
-from referrals import ledger, queries
+from referrals import queries
 from referrals.errors import ProgramNotFound, ReferralProgramDisabled, TemplateNotShareable
+from referrals.ledger import service as ledger
 from referrals.phones import mask_name, mask_phone
 from referrals.schemas import (
     CommissionOut,

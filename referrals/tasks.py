@@ -8,7 +8,7 @@ from typing import Any
 from engagement.kit import hooks
 from engagement.kit.db import transaction
 from engagement.kit.state import Services
-from referrals import ledger
+from referrals.ledger import service as ledger
 
 # Accruals released per transaction: short row locks, few round trips.
 RELEASE_BATCH = 1000

@@ -26,7 +26,8 @@ import asyncpg
 
 from engagement.kit.ids import new_id
 from engagement.merchants import queries as merchant_queries
-from referrals import queries
+from referrals import queries as referral_queries
+from referrals.ledger import queries
 from referrals.phones import same_phone
 from referrals.schemas import Balance
 
@@ -61,14 +62,14 @@ def edge_states(upline: list[asyncpg.Record]) -> list[tuple[asyncpg.Record, str,
 async def accrue(conn: asyncpg.Connection, payload: dict[str, Any]) -> int:
     """Listener of ORDER_PAID: write the order's accruals once. Returns entries written."""
     merchant_id, order_id = payload["merchant_id"], payload["order_id"]
-    buyer = await queries.member_brief(conn, payload["member_id"])
+    buyer = await referral_queries.member_brief(conn, payload["member_id"])
     if buyer is None:
         return 0
-    upline = await queries.upline(conn, buyer["id"], 3)
+    upline = await referral_queries.upline(conn, buyer["id"], 3)
     if not upline:
         return 0
     first_order = await queries.record_first_order(conn, merchant_id, buyer["id"], order_id)
-    program = await queries.program(conn, merchant_id)
+    program = await referral_queries.program(conn, merchant_id)
     if program is None or not program["enabled"]:
         return 0
     if program["trigger"] == "first_order" and first_order != order_id:
@@ -130,7 +131,7 @@ async def review_held(conn: asyncpg.Connection, merchant_id: str, member_id: str
     """After the binding of ``member_id`` was approved or rejected: move the accruals it held
     to where their chain now puts them (pending, held by another binding, or rejected)."""
     for accrual in await queries.held_accruals(conn, merchant_id, member_id):
-        upline = await queries.upline(conn, accrual["buyer_id"], accrual["level"])
+        upline = await referral_queries.upline(conn, accrual["buyer_id"], accrual["level"])
         states = edge_states(upline)
         if len(states) < accrual["level"]:
             await queries.set_accrual_status(conn, accrual["id"], "rejected", None)

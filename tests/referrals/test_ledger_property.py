@@ -31,7 +31,8 @@ from engagement.merchants.schemas import MerchantCreate
 from engagement.merchants.service import create_merchant
 from engagement.orders import service as orders
 from engagement.orders.schemas import OrderCreate, RefundCreate
-from referrals import ledger, queries
+from referrals.ledger import queries
+from referrals.ledger import service as ledger
 from referrals.schemas import Level, ProgramIn
 from referrals.service import put_program
 
