@@ -26,7 +26,7 @@ migrate: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/lint-imports
+	$(BIN)/lint-imports --no-logo
 
 # The browser tests drive Debian's chromium through Playwright (never `playwright install`,
 # which downloads a browser); CJK fonts make the pages and screenshots readable. As root
