@@ -6,12 +6,12 @@ under load a batch simply fills while the previous one is being written."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import asyncpg
 
+from engagement.kit.batch import MicroBatcher
 from engagement.kit.state import Services
 from games.draw import queries
 
@@ -44,38 +44,17 @@ class DrawRow:
 class DrawWriter:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
-        self._pending: list[tuple[DrawRow, asyncio.Future[bool]]] = []
-        self._in_flight = 0
+        self._batcher: MicroBatcher[DrawRow, bool] = MicroBatcher(
+            self._insert, max_size=MAX_BATCH, max_in_flight=MAX_IN_FLIGHT)
 
     async def write(self, row: DrawRow) -> bool:
         """True once the row is committed; False when PostgreSQL refused it (the win's
         sequence number, or a draw already made under its Idempotency-Key)."""
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._pending.append((row, future))
-        if self._in_flight < MAX_IN_FLIGHT:
-            self._in_flight += 1
-            asyncio.get_running_loop().create_task(self._drain())
-        return await future
+        return await self._batcher.submit(row)
 
-    async def _drain(self) -> None:
-        try:
-            while self._pending:
-                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-                try:
-                    inserted = await queries.insert_draws(
-                        self.pool, [row.values() for row, _ in batch])
-                except BaseException as exc:  # every waiter of the batch learns of it
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(exc)
-                    if not isinstance(exc, Exception):
-                        raise
-                    continue
-                for row, future in batch:
-                    if not future.done():
-                        future.set_result(row.id in inserted)
-        finally:
-            self._in_flight -= 1
+    async def _insert(self, rows: list[DrawRow]) -> list[bool]:
+        inserted = await queries.insert_draws(self.pool, [row.values() for row in rows])
+        return [row.id in inserted for row in rows]
 
 
 def writer_for(services: Services) -> DrawWriter:
