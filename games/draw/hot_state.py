@@ -15,7 +15,8 @@ from redis.asyncio import Redis
 from engagement.kit.config import Settings
 from engagement.kit.constants import DRAW_DAY_COUNTER_TTL_SECONDS, PRIME_LOCK_MS
 from games.draw import queries
-from games.draw.scripts import CampaignKeys, Scripts, member_day_key, member_total_key
+from games.draw.protocol import CampaignKeys, member_day_key, member_total_key
+from games.draw.scripts import Scripts
 
 
 def _ms(when: datetime | None) -> str:

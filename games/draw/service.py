@@ -35,7 +35,21 @@ from engagement.kit.state import Services
 from engagement.members.schemas import MemberPrincipal
 from engagement.points.service import Entry, post_entries
 from games.draw import hot_state, queries
-from games.draw.scripts import draw_keys, scripts_for
+from games.draw.protocol import (
+    CheckRecord,
+    DrawArgs,
+    DrawKeys,
+    Drawn,
+    LimitReached,
+    NotActive,
+    NotPrimed,
+    Replay,
+    SeedHoldings,
+    Throttled,
+    UndoArgs,
+    UnknownCampaign,
+)
+from games.draw.scripts import scripts_for
 from games.draw.writer import DrawRow, writer_for
 from games.errors import CampaignNotActive, DrawInProgress, DrawLimitReached
 
@@ -55,67 +69,65 @@ async def draw(svc: Services, principal: MemberPrincipal, campaign_id: str,
     """Draw once; returns the response body (JSON), the same for every replay of its key."""
     now = svc.clock.now()
     day = now.astimezone(ZoneInfo(principal.merchant.time_zone)).date()
-    keys = draw_keys(campaign_id, principal.member_id, day, idempotency_key)
+    keys = DrawKeys.of(campaign_id, principal.member_id, day, idempotency_key)
     scripts = scripts_for(svc.redis)
     draw_id = new_id("drw")
     created_at = now.astimezone(UTC).isoformat(timespec="milliseconds")
     record_checked = False
     for _ in range(6):
-        result = await scripts.run_draw(
-            keys, now_ms=int(now.timestamp() * 1000), rand=secrets.randbits(_RANDOM_BITS),
+        reply = await scripts.run_draw(keys, DrawArgs(
+            now_ms=int(now.timestamp() * 1000), rand=secrets.randbits(_RANDOM_BITS),
             draw_id=draw_id, created_at=created_at, idempotent=idempotency_key is not None,
             request_hash=request_hash, campaign_id=campaign_id,
-            merchant_id=principal.merchant.id, record_checked=record_checked)
-        verdict = result[0]
-        if verdict == "noprime":
-            await _prime_from_record(svc, principal, campaign_id, now)
-            continue
-        if verdict == "check_record":
-            assert idempotency_key is not None
-            found = await queries.draw_by_idempotency_key(
-                svc.pool, campaign_id, principal.member_id, idempotency_key)
-            if found is not None:
-                return await _restore(svc, keys[5], found, request_hash)
-            record_checked = True
-            continue
-        if verdict == "seed":
-            await _seed_holdings(svc, keys[8], campaign_id, principal.member_id)
-            continue
-        if verdict == "replay":
-            replayed = await _replay(svc, keys[5], result[1], request_hash)
-            if replayed is not None:
-                return replayed
-            continue  # the first request failed and was undone: draw afresh
-        break
+            merchant_id=principal.merchant.id, record_checked=record_checked))
+        match reply:
+            case Drawn() as drawn:
+                break
+            case NotPrimed():
+                await _prime_from_record(svc, principal, campaign_id, now)
+            case CheckRecord():
+                assert idempotency_key is not None
+                found = await queries.draw_by_idempotency_key(
+                    svc.pool, campaign_id, principal.member_id, idempotency_key)
+                if found is not None:
+                    return await _restore(svc, keys.idempotency, found, request_hash)
+                record_checked = True
+            case SeedHoldings():
+                await _seed_holdings(svc, keys.held, campaign_id, principal.member_id)
+            case Replay(record=record):
+                replayed = await _replay(svc, keys.idempotency, record, request_hash)
+                if replayed is not None:
+                    return replayed
+                # The first request failed and was undone: draw afresh.
+            case UnknownCampaign():
+                raise NotFound("No such campaign.")
+            case NotActive(status=status):
+                raise CampaignNotActive(status=status)
+            case LimitReached():
+                raise DrawLimitReached()
+            case Throttled(ttl=ttl):
+                raise RateLimited(retry_after=max(1, ttl))
     else:
         raise CampaignNotActive()
-    if verdict == "not_found":
-        raise NotFound("No such campaign.")
-    if verdict == "not_active":
-        raise CampaignNotActive(status=result[1])
-    if verdict == "limit":
-        raise DrawLimitReached()
-    if verdict == "rate":
-        raise RateLimited(retry_after=max(1, int(result[1])))
-    _, body, outcome, prize_id, seq, total, entry_cost = result
-    first_draw, cost = int(total) == 1, int(entry_cost)
     row = DrawRow(id=draw_id, merchant_id=principal.merchant.id, campaign_id=campaign_id,
-                  member_id=principal.member_id, prize_id=prize_id or None,
-                  win_seq=int(seq) if outcome == "win" else None, local_day=day,
-                  points_spent=cost, idempotency_key=idempotency_key,
-                  request_hash=request_hash, response=body, created_at=now)
+                  member_id=principal.member_id, prize_id=drawn.prize_id,
+                  win_seq=drawn.seq if drawn.outcome == "win" else None, local_day=day,
+                  points_spent=drawn.entry_cost, idempotency_key=idempotency_key,
+                  request_hash=request_hash, response=drawn.body, created_at=now)
+    first_draw = drawn.total == 1
     try:
         body, won = await _persist(svc, principal, row)
-    except _AlreadyDrawn as drawn:
-        await scripts.run_undo(keys, prize_id=prize_id, first_draw=first_draw,
-                               idempotent=True)
-        return await _restore(svc, keys[5], drawn.record, request_hash)
+    except _AlreadyDrawn as already:
+        await scripts.run_undo(keys, UndoArgs(prize_id=drawn.prize_id, first_draw=first_draw,
+                                              idempotent=True))
+        return await _restore(svc, keys.idempotency, already.record, request_hash)
     except Exception:
-        await scripts.run_undo(keys, prize_id=prize_id, first_draw=first_draw,
-                               idempotent=idempotency_key is not None)
+        await scripts.run_undo(keys, UndoArgs(prize_id=drawn.prize_id, first_draw=first_draw,
+                                              idempotent=idempotency_key is not None))
         raise
     if idempotency_key is not None:
-        await svc.redis.set(keys[5], f"D|{request_hash}|{body}", xx=True, keepttl=True)
+        await svc.redis.set(keys.idempotency, f"D|{request_hash}|{body}", xx=True,
+                            keepttl=True)
     if won:
         await _enqueue_settlement(svc, campaign_id)
     return body

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 
 from engagement.kit.state import Services
-from games.draw.scripts import draw_keys
+from games.draw.protocol import DrawKeys
 from tests.factories import Factory
 
 
@@ -73,7 +73,7 @@ async def test_a_lost_key_record_alone_is_caught_by_postgresql(
                                        headers=shop.headers)).json()
     day = services.clock.now().date()
     for key in ("tap-1", "tap-2"):  # the member's first draw and a neighbour key
-        await services.redis.delete(draw_keys(campaign["id"], member.id, day, key)[5])
+        await services.redis.delete(DrawKeys.of(campaign["id"], member.id, day, key).idempotency)
     again = await factory.draw(member, campaign["id"], key="tap-1")
     assert again.status_code == 201 and again.json() == first.json()
     assert await services.pool.fetchval("SELECT count(*) FROM draws") == 1

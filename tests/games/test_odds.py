@@ -6,34 +6,45 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from scipy import stats as scipy_stats
 
 from engagement.kit.state import Services
 from games.draw import hot_state
-from games.draw.scripts import draw_args, draw_keys, scripts_for
+from games.draw.protocol import (
+    CampaignKeys,
+    DrawArgs,
+    DrawKeys,
+    Drawn,
+    member_day_key,
+    member_total_key,
+    parse_draw_reply,
+)
+from games.draw.scripts import scripts_for
 from tests.factories import Factory
 
 
 async def _draw_many(services: Services, merchant_id: str, campaign_id: str,
-                     n: int) -> list[list[object]]:
+                     n: int) -> list[Drawn]:
     scripts = scripts_for(services.redis)
     now = services.clock.now()
-    results: list[list[object]] = []
+    results: list[Drawn] = []
     batch = 2000
     for start in range(0, n, batch):
         async with services.redis.pipeline(transaction=False) as pipe:
             for i in range(start, min(n, start + batch)):
                 # A fresh member per draw keeps the burst guard out of the way.
-                keys = draw_keys(campaign_id, f"m{i}", now.date(), None)
-                await scripts.draw(keys=keys, args=[draw_args(
+                keys = DrawKeys.of(campaign_id, f"m{i}", now.date(), None)
+                await scripts.draw(keys=keys.ordered(), args=[DrawArgs(
                     now_ms=int(now.timestamp() * 1000), rand=secrets.randbits(52),
                     draw_id=f"d{i}", created_at=now.isoformat(), idempotent=False,
-                    request_hash="-", campaign_id=campaign_id, merchant_id=merchant_id)],
-                    client=pipe)
-            results += [[x.decode() if isinstance(x, bytes) else x for x in r]
-                        for r in await pipe.execute()]
+                    request_hash="-", campaign_id=campaign_id,
+                    merchant_id=merchant_id).pack()], client=pipe)
+            for raw in await pipe.execute():
+                reply = parse_draw_reply(raw)
+                assert isinstance(reply, Drawn), reply
+                results.append(reply)
     return results
 
 
@@ -58,10 +69,10 @@ async def test_hundred_thousand_draws_follow_the_weights(factory: Factory,
     ids = [p["id"] for p in campaign["prizes"]]  # type: ignore[index]
     n = 100_000
     results = await _draw_many(services, merchant_id, str(campaign["id"]), n)
-    assert all(r[0] == "ok" for r in results)
+    assert len(results) == n
     counts = dict.fromkeys(ids, 0)
     for r in results:
-        body = json.loads(str(r[1]))
+        body = json.loads(r.body)
         counts[body["segment_id"]] += 1
     observed = [counts[i] for i in ids]
     expected = [n * w / sum(weights) for w in weights]
@@ -81,7 +92,7 @@ async def test_a_prize_that_runs_out_does_not_raise_the_others_odds(
     big, small, _ = (p["id"] for p in campaign["prizes"])  # type: ignore[attr-defined]
     n = 20_000
     results = await _draw_many(services, merchant_id, str(campaign["id"]), n)
-    outcomes = [(r[2], r[3]) for r in results]
+    outcomes = [(r.outcome, r.prize_id) for r in results]
     assert sum(1 for o in outcomes if o == ("win", big)) == 100
     # After the big prize ran out, the small one still wins with its published 1/4.
     first_out = max(i for i, o in enumerate(outcomes) if o == ("win", big))
@@ -94,13 +105,9 @@ async def test_a_prize_that_runs_out_does_not_raise_the_others_odds(
 
 
 def test_draw_keys_spell_the_member_keys_as_the_re_prime_writes_them() -> None:
-    from datetime import date
-
-    from games.draw.scripts import CampaignKeys, member_day_key, member_total_key
-
-    keys = draw_keys("cmp_1", "mem_1", date(2026, 11, 23), "k1")
+    keys = DrawKeys.of("cmp_1", "mem_1", date(2026, 11, 23), "k1")
     c = CampaignKeys.of("cmp_1")
-    assert keys[:3] == [c.meta, c.wins, c.qty] and keys[7] == c.stats
-    assert keys[3] == member_day_key("cmp_1", "mem_1", date(2026, 11, 23))
-    assert keys[4] == member_total_key("cmp_1", "mem_1")
-    assert len({k.split("}")[0] for k in keys}) == 1  # one hash tag: one cluster slot
+    assert (keys.meta, keys.wins, keys.qty, keys.stats) == (c.meta, c.wins, c.qty, c.stats)
+    assert keys.day == member_day_key("cmp_1", "mem_1", date(2026, 11, 23))
+    assert keys.total == member_total_key("cmp_1", "mem_1")
+    assert len({k.split("}")[0] for k in keys.ordered()}) == 1  # one hash tag: one slot

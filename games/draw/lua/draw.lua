@@ -1,14 +1,21 @@
 -- One draw, atomically: idempotency, status and window, limits, burst guard, weighted pick
 -- with the caller's random number, stock, per-member coupon limits, counters. All keys
 -- share the campaign hash tag.
--- KEYS: 1 meta, 2 wins, 3 qty, 4 member day count, 5 member total count, 6 idempotency,
---       7 member burst counter, 8 stats, 9 member coupon holdings (hash: 'l:<template>' the
---       template's per-member limit, 'h:<template>' coupons held or won; seeded from
---       PostgreSQL by the caller when absent, see 'seed')
+-- The layout below is defined in one place, games/draw/protocol.py (DrawKeys, DrawArgs,
+-- parse_draw_reply): the names here are its field names, in its order.
+-- KEYS: 1 meta, 2 wins, 3 qty, 4 day (the member's draws today), 5 total (the member's
+--       draws), 6 idempotency, 7 burst (the member's burst counter), 8 stats, 9 held (the
+--       member's coupon holdings, a hash: 'l:<template>' the template's per-member limit,
+--       'h:<template>' coupons held or won; seeded from PostgreSQL by the caller when
+--       absent, see 'seed')
 -- ARGV[1], tab-separated (one argument: the client packs each argument in Python, and
--- the draw path is hot): 1 now_ms, 2 random integer, 3 draw id, 4 created_at (ISO),
--- 5 '1' if idempotent, 6 request hash, 7 campaign id, 8 merchant id, 9 day counter ttl,
--- 10 idempotency ttl, 11 '1' once the caller has looked for the key in PostgreSQL
+-- the draw path is hot): 1 now_ms, 2 rand (a random integer), 3 draw_id, 4 created_at
+-- (ISO), 5 idempotent ('1' or '0'), 6 request_hash, 7 campaign_id, 8 merchant_id, 9 day_ttl
+-- (of the day counter), 10 idempotency_ttl, 11 record_checked ('1' once the caller has
+-- looked for the key in PostgreSQL)
+-- Reply, by verdict: {'ok', body, outcome, prize_id, seq, total, entry_cost} (prize_id ''
+-- and seq 0 for a lose), {'replay', record}, {'not_active', status}, {'rate', ttl},
+-- {'check_record'}, {'noprime'}, {'seed'}, {'not_found'}, {'limit'}
 local args = {}
 for field in string.gmatch(ARGV[1], '[^\t]+') do args[#args + 1] = field end
 local meta = redis.call('HMGET', KEYS[1], 'merchant', 'status', 'starts_ms', 'ends_ms',

@@ -2,8 +2,10 @@
 -- after the script, e.g. for points, or answered from PostgreSQL's record of the same
 -- Idempotency-Key): counters, the prize's win, the member's coupon holding, the
 -- idempotency record.
--- KEYS: as draw.lua. ARGV: 1 prize id ('' for a lose), 2 '1' if it was the member's first
--- draw, 3 '1' if idempotent
+-- KEYS: draw.lua's (DrawKeys). ARGV, laid out in one place (UndoArgs in
+-- games/draw/protocol.py):
+-- 1 prize_id ('' for a lose), 2 first_draw ('1' if it was the member's first draw),
+-- 3 idempotent ('1' if it had an Idempotency-Key)
 redis.call('DECR', KEYS[4])
 redis.call('DECR', KEYS[5])
 redis.call('HINCRBY', KEYS[8], 'draws', -1)

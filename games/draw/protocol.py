@@ -1,0 +1,213 @@
+"""What the Lua scripts and the Python agree on: a campaign's Redis key names, and the KEYS,
+argument and reply of draw.lua (and undo.lua's arguments).
+
+Lua reads positions; this module is the one place the positions are written, each under a
+name. The Lua files' headers list the same names in the same order, and
+tests/games/test_protocol.py holds the two together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from engagement.kit.constants import (
+    CAMPAIGN_TAG,
+    DRAW_DAY_COUNTER_TTL_SECONDS,
+    IDEMPOTENCY_TTL_SECONDS,
+)
+
+
+def _tag(campaign_id: str) -> str:
+    return CAMPAIGN_TAG.format(campaign_id=campaign_id)
+
+
+@dataclass(frozen=True)
+class CampaignKeys:
+    tag: str
+    meta: str
+    wins: str
+    qty: str
+    stats: str
+    prime_lock: str
+
+    @classmethod
+    def of(cls, campaign_id: str) -> CampaignKeys:
+        return _campaign_keys(campaign_id)
+
+
+@lru_cache(maxsize=4096)  # every draw needs them: built once per campaign
+def _campaign_keys(campaign_id: str) -> CampaignKeys:
+    t = _tag(campaign_id)
+    return CampaignKeys(t, f"{t}:meta", f"{t}:wins", f"{t}:qty", f"{t}:stats", f"{t}:prime")
+
+
+def member_day_key(campaign_id: str, member_id: str, day: date) -> str:
+    return f"{_tag(campaign_id)}:day:{day.isoformat()}:{member_id}"
+
+
+def member_total_key(campaign_id: str, member_id: str) -> str:
+    return f"{_tag(campaign_id)}:tot:{member_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class DrawKeys:
+    """draw.lua's (and undo.lua's) KEYS; `ordered()` is the list the scripts index."""
+
+    meta: str
+    wins: str
+    qty: str
+    day: str
+    total: str
+    idempotency: str
+    burst: str
+    stats: str
+    held: str
+
+    @classmethod
+    def of(cls, campaign_id: str, member_id: str, day: date, idempotency_key: str | None
+           ) -> DrawKeys:
+        """The per-member keys are spelled as member_day_key and member_total_key spell
+        them (the re-prime writes those), from the campaign's cached tag."""
+        c = _campaign_keys(campaign_id)
+        t = c.tag
+        idem = f"{t}:idem:{member_id}:{idempotency_key}" if idempotency_key else f"{t}:idem:-"
+        return cls(meta=c.meta, wins=c.wins, qty=c.qty,
+                   day=f"{t}:day:{day.isoformat()}:{member_id}", total=f"{t}:tot:{member_id}",
+                   idempotency=idem, burst=f"{t}:burst:{member_id}", stats=c.stats,
+                   held=f"{t}:held:{member_id}")
+
+    def ordered(self) -> list[str]:
+        return [self.meta, self.wins, self.qty, self.day, self.total, self.idempotency,
+                self.burst, self.stats, self.held]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DrawArgs:
+    now_ms: int
+    rand: int
+    draw_id: str
+    created_at: str
+    idempotent: bool
+    request_hash: str
+    campaign_id: str
+    merchant_id: str
+    day_ttl: int = DRAW_DAY_COUNTER_TTL_SECONDS
+    idempotency_ttl: int = IDEMPOTENCY_TTL_SECONDS
+    record_checked: bool = False
+
+    def pack(self) -> str:
+        """draw.lua's one argument: the fields joined by tabs, so the client packs one
+        argument instead of eleven (the Lua splits on tabs: none may be empty or hold
+        one)."""
+        return "\t".join((str(self.now_ms), str(self.rand), self.draw_id, self.created_at,
+                          "1" if self.idempotent else "0", self.request_hash,
+                          self.campaign_id, self.merchant_id, str(self.day_ttl),
+                          str(self.idempotency_ttl), "1" if self.record_checked else "0"))
+
+
+@dataclass(frozen=True, slots=True)
+class UndoArgs:
+    prize_id: str | None
+    first_draw: bool
+    idempotent: bool
+
+    def pack(self) -> list[str]:
+        return [self.prize_id or "", "1" if self.first_draw else "0",
+                "1" if self.idempotent else "0"]
+
+
+# draw.lua's replies, one type per verdict.
+
+@dataclass(frozen=True, slots=True)
+class Drawn:
+    """'ok': drawn in Redis, not yet durable."""
+
+    body: str
+    outcome: str  # 'win' or 'lose'
+    prize_id: str | None  # None for a lose
+    seq: int  # the win's number among its prize's wins; 0 for a lose
+    total: int  # the member's draws of the campaign, this one included
+    entry_cost: int
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """'replay': the Idempotency-Key's record, 'P|<hash>|<body>' while its draw is being
+    written, 'D|<hash>|<body>' once it is."""
+
+    record: str
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRecord:
+    """'check_record': Redis was re-primed while the key's record may be in PostgreSQL only;
+    look for it, then call again with record_checked."""
+
+
+@dataclass(frozen=True, slots=True)
+class NotPrimed:
+    """'noprime': the campaign has no hot state; prime it, then call again."""
+
+
+@dataclass(frozen=True, slots=True)
+class SeedHoldings:
+    """'seed': the member's coupon holdings are not in Redis; seed them, then call again."""
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownCampaign:
+    """'not_found': the campaign belongs to another merchant."""
+
+
+@dataclass(frozen=True, slots=True)
+class NotActive:
+    """'not_active': not active, or outside its window."""
+
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class LimitReached:
+    """'limit': the member's draws per day or in total are used up."""
+
+
+@dataclass(frozen=True, slots=True)
+class Throttled:
+    """'rate': the member's burst guard tripped; ttl is its counter's TTL in seconds."""
+
+    ttl: int
+
+
+DrawReply = (Drawn | Replay | CheckRecord | NotPrimed | SeedHoldings | UnknownCampaign
+             | NotActive | LimitReached | Throttled)
+
+# The verdicts that carry nothing: one instance each serves every reply.
+_BARE: dict[str, DrawReply] = {"check_record": CheckRecord(), "noprime": NotPrimed(),
+                               "seed": SeedHoldings(), "not_found": UnknownCampaign(),
+                               "limit": LimitReached()}
+
+
+def parse_draw_reply(raw: list[Any]) -> DrawReply:
+    """draw.lua's reply, {verdict, ...}, as its typed result. Strings come from redis-py as
+    bytes; integers as int (a Lua number) or bytes (entry_cost, read from a hash)."""
+    verdict = _text(raw[0])
+    if verdict == "ok":
+        return Drawn(body=_text(raw[1]), outcome=_text(raw[2]),
+                     prize_id=_text(raw[3]) or None, seq=int(raw[4]), total=int(raw[5]),
+                     entry_cost=int(raw[6]))
+    if verdict == "replay":
+        return Replay(record=_text(raw[1]))
+    if verdict == "not_active":
+        return NotActive(status=_text(raw[1]))
+    if verdict == "rate":
+        return Throttled(ttl=int(raw[1]))
+    bare = _BARE.get(verdict)
+    if bare is None:
+        raise ValueError(f"draw.lua answered an unknown verdict: {raw!r}")
+    return bare
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
