@@ -181,14 +181,15 @@ def cmd_merchant_create(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from engagement.demo import seed_demo
+    from engagement.domains import DOMAINS, install
     from engagement.kit.migrate import apply_migrations
-    from games import demo as games_demo
-    from referrals import demo as referrals_demo
 
     with servers(get_settings()) as settings:
         assert settings.database_url
         apply_migrations(settings.database_url)
-        print(asyncio.run(seed_demo(settings, [games_demo.seed, referrals_demo.seed])))
+        # The demo's orders must reach the points and commission ledgers, as in the app.
+        install()
+        print(asyncio.run(seed_demo(settings, [d.demo for d in DOMAINS if d.demo])))
     return 0
 
 

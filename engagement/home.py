@@ -1,8 +1,8 @@
 """The member home is assembled from sections that each domain contributes.
 
-The core cannot import the games or referral domains, so they register a provider here
-(at import, like typed constraint errors); the home page asks every provider for its section
-and shows them in order."""
+The core cannot import the games or referral domains, so each declares its providers in
+its Domain record and the composition roots install them here; the home page asks every
+provider for its section and shows them in order."""
 
 from __future__ import annotations
 
@@ -26,8 +26,9 @@ SectionProvider = Callable[[Request, MemberPrincipal], Awaitable[HomeSection | N
 _providers: dict[str, SectionProvider] = {}
 
 
-def register(name: str, provider: SectionProvider) -> None:
-    _providers[name] = provider
+def install(providers: list[tuple[str, SectionProvider]]) -> None:
+    _providers.clear()
+    _providers.update(providers)
 
 
 async def sections(request: Request, principal: MemberPrincipal) -> list[HomeSection]:

@@ -61,7 +61,6 @@ async def coupons_section(request: Request, principal: MemberPrincipal) -> HomeS
     return HomeSection("_coupons.html", {"coupons": rows}, order=20)
 
 
-home_sections.register("coupons", coupons_section)
 
 routes = [
     Route("/m/enter", enter, methods=["GET"]),

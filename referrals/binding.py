@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import asyncpg
 
 from engagement.coupons import service as coupons
-from engagement.kit.errors import AppError, NotFound, register_constraint
+from engagement.kit.errors import AppError, NotFound
 from engagement.members.schemas import MemberCreate
 from referrals import queries
 from referrals.errors import (
@@ -32,8 +32,6 @@ log = logging.getLogger(__name__)
 # The window of the "too many joins through one link from one address" rule.
 JOIN_RATE_WINDOW = timedelta(hours=1)
 
-register_constraint("members_referral_forest", NotNewMember)
-register_constraint("referral_bindings_no_self", SelfReferral)
 
 
 @dataclass(frozen=True)
@@ -58,8 +56,8 @@ def _ip(value: str | None) -> str | None:
 
 async def resolve_referrer(conn: asyncpg.Connection, merchant_id: str,
                            data: MemberCreate) -> str | None:
-    """The members API's and join page's ``referrer_resolver``: before a member is created,
-    the sharer a share code names (the new row is inserted bound to it). Raises
+    """The ShareCodes port's ``referrer`` (members API, join page): before a member is
+    created, the sharer a share code names (the new row is inserted bound to it). Raises
     UnknownShareCode, or SelfReferral when the joiner has the sharer's phone."""
     if not data.share_code:
         return None
@@ -142,7 +140,8 @@ async def bind_on_join(conn: asyncpg.Connection, *, merchant_id: str, member_id:
 
 async def bind_from_api(conn: asyncpg.Connection, merchant_id: str, member_id: str,
                         share_code: str, now: datetime) -> None:
-    """The members API's ``share_binder``: after a member was created with a share code."""
+    """The ShareCodes port's ``bind_created``: after the members API created a member with a
+    share code."""
     await bind_new_member(conn, merchant_id=merchant_id, member_id=member_id,
                           share_code=share_code, now=now)
 

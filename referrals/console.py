@@ -18,12 +18,8 @@ from engagement.console.forms import Form, FormErrors, pydantic_errors
 from engagement.console.shell import (
     ConsoleUser,
     MemberSection,
-    NavItem,
     page_route,
     redirect,
-    register_member_section,
-    register_nav,
-    register_notices,
     render_page,
 )
 from engagement.coupons import queries as coupon_queries
@@ -41,8 +37,6 @@ TOP_REFERRERS = 20
 DOWNLINE_ROWS = 500
 LEDGER_ROWS = 50
 
-register_nav(NavItem("referrals", "/console/referrals", N_("全民拓客"), order=40))
-register_notices({"program_saved": N_("拓客设置已保存")})
 
 
 def _percent_text(rate_bp: int) -> str:
@@ -203,7 +197,6 @@ async def member_section(request: Request, user: ConsoleUser,
         order=40)
 
 
-register_member_section("referrals", member_section)
 
 routes: list[Route] = [
     page_route("/console/referrals", overview),

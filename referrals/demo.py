@@ -12,14 +12,13 @@ from engagement.members import service as members
 from engagement.members.schemas import MemberCreate
 from engagement.orders import service as orders
 from engagement.orders.schemas import OrderCreate
-from referrals import binding, queries, service, tasks
+from referrals import binding, queries, service
 from referrals.schemas import DEFAULT_PROGRAM
 
 FRIEND = ("demo-dave", "13800000004", "大卫")
 
 
 async def seed(ctx: DemoContext) -> None:
-    tasks.register_hooks()  # the demo's order must reach the commission ledger
     svc, merchant = ctx.services, ctx.merchant
     now, public_url = svc.clock.now(), svc.settings.public_url
     async with svc.unit() as unit:

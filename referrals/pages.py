@@ -12,7 +12,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from engagement import home
 from engagement.auth import optional_member
 from engagement.coupons import queries as coupon_queries
 from engagement.home import HomeSection
@@ -105,7 +104,6 @@ async def home_card(request: Request, principal: MemberPrincipal) -> HomeSection
                        {"balance": await ledger.balance(pool, principal.member_id)}, order=40)
 
 
-home.register("referrals.invite", home_card)
 
 routes = [
     Route("/r/{code}", landing, methods=["GET"]),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from engagement.kit import hooks
 from engagement.kit.db import transaction
 from engagement.kit.state import Services
 from referrals.ledger import service as ledger
@@ -33,8 +32,3 @@ async def on_order_paid(conn: Any, order: dict[str, Any]) -> None:
 
 async def on_order_refunded(conn: Any, refund: dict[str, Any]) -> None:
     await ledger.reverse(conn, refund)
-
-
-def register_hooks() -> None:
-    hooks.listen(hooks.ORDER_PAID, on_order_paid)
-    hooks.listen(hooks.ORDER_REFUNDED, on_order_refunded)

@@ -16,15 +16,12 @@ from engagement.console.schemas import LoginForm
 from engagement.console.shell import (
     HOME,
     ConsoleUser,
-    NavItem,
     current_user,
     is_htmx,
     member_sections,
     page_route,
     public_route,
     redirect,
-    register_nav,
-    register_notices,
     render_page,
 )
 from engagement.coupons import queries as coupon_queries
@@ -42,12 +39,10 @@ MEMBERS_PER_PAGE = 50
 TEMPLATES_PER_PAGE = 50
 MEMBER_DETAIL_ROWS = 20
 
-register_nav(NavItem("coupons", "/console/coupons", N_("优惠券"), order=20))
-register_nav(NavItem("members", "/console/members", N_("会员"), order=30))
-register_notices({
+NOTICES = {
     "template_created": N_("优惠券已创建"), "template_saved": N_("修改已保存"),
     "stock_changed": N_("库存已更新"), "signed_out": N_("你已退出登录"),
-})
+}
 
 
 def _safe_next(value: str | None) -> str:

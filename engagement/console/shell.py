@@ -2,8 +2,8 @@
 and the renderer every console page goes through.
 
 The games and referral domains add pages of their own; the core cannot import them, so they
-register navigation entries, notices and member-page sections here at import (as they do
-for the member home), and the app factory mounts their routes."""
+declare navigation entries and notices in their Domain record, the composition roots install
+them here, and the app factory mounts their routes."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from engagement.auth import SAFE_METHODS
 from engagement.console import sessions
 from engagement.kit import csrf
 from engagement.kit.constants import CONSOLE_COOKIE, CONSOLE_REFRESH_SECONDS
+from engagement.kit.domain import NavItem
 from engagement.kit.errors import Unauthorized, error_response, wants_page
 from engagement.kit.http import read_form
 from engagement.kit.state import services
@@ -116,24 +117,16 @@ async def login_required(request: Request, exc: Exception) -> Response:
 
 # Navigation, notices and member-page sections contributed by each domain.
 
-@dataclass(frozen=True)
-class NavItem:
-    key: str
-    path: str
-    label: str  # a message id, translated when shown
-    order: int
-
-
 _nav: dict[str, NavItem] = {}
 _notices: dict[str, str] = {}
 
 
-def register_nav(item: NavItem) -> None:
-    _nav[item.key] = item
-
-
-def register_notices(notices: dict[str, str]) -> None:
-    """Short confirmations shown after a redirect (``?notice=<key>``); values are message ids."""
+def install_navigation(nav: list[NavItem], notices: dict[str, str]) -> None:
+    """Navigation entries, and the short confirmations shown after a redirect
+    (``?notice=<key>``; values are message ids)."""
+    _nav.clear()
+    _nav.update((item.key, item) for item in nav)
+    _notices.clear()
     _notices.update(notices)
 
 
@@ -149,8 +142,9 @@ MemberSectionProvider = Callable[[Request, ConsoleUser, asyncpg.Record],
 _member_sections: dict[str, MemberSectionProvider] = {}
 
 
-def register_member_section(name: str, provider: MemberSectionProvider) -> None:
-    _member_sections[name] = provider
+def install_member_sections(providers: list[tuple[str, MemberSectionProvider]]) -> None:
+    _member_sections.clear()
+    _member_sections.update(providers)
 
 
 async def member_sections(request: Request, user: ConsoleUser,

@@ -16,7 +16,7 @@ from engagement.coupons.schemas import (
     TemplateUpdate,
 )
 from engagement.kit import hooks
-from engagement.kit.errors import Conflict, InvalidInput, NotFound, register_constraint
+from engagement.kit.errors import Conflict, InvalidInput, NotFound
 from engagement.kit.fields import MAX_STOCK
 from engagement.kit.ids import new_id, random_code
 
@@ -52,7 +52,6 @@ class UnknownTemplate(InvalidInput):
     code, message = "unknown_coupon_template", "No coupon template of this merchant has this id."
 
 
-register_constraint("coupon_templates_available_nonnegative", InsufficientInventory)
 
 
 async def require_template(conn: asyncpg.Connection, merchant_id: str, template_id: str,

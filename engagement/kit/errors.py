@@ -93,12 +93,14 @@ def validation_error(exc: ValidationError) -> InvalidInput:
 
 
 # Named CHECK / UNIQUE constraints that guard scarce things map to typed errors here, so a
-# race that slips past the service's own checks still ends as the right 4xx.
+# race that slips past the service's own checks still ends as the right 4xx. Domains
+# declare theirs in their Domain record; the composition roots install them.
 CONSTRAINT_ERRORS: dict[str, type[AppError]] = {}
 
 
-def register_constraint(name: str, error: type[AppError]) -> None:
-    CONSTRAINT_ERRORS[name] = error
+def install_constraints(errors: dict[str, type[AppError]]) -> None:
+    CONSTRAINT_ERRORS.clear()
+    CONSTRAINT_ERRORS.update(errors)
 
 
 def error_response(exc: AppError) -> JSONResponse:

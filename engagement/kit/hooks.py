@@ -1,6 +1,7 @@
 """In-transaction hooks: how the core tells a domain that something happened to the core's
-objects without importing it. Composition roots (app factory, worker) register listeners;
-each runs on the caller's connection, inside its transaction."""
+objects without importing it. Domains declare their listeners in their ``Domain`` record;
+the composition roots install them (``engagement/domains.py``); each runs on the caller's
+connection, inside its transaction."""
 
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ Listener = Callable[[asyncpg.Connection, dict[str, Any]], Awaitable[None]]
 _listeners: dict[str, list[Listener]] = {}
 
 
-def listen(event: str, listener: Listener) -> None:
-    if listener not in _listeners.setdefault(event, []):
-        _listeners[event].append(listener)
+def install(listeners: list[tuple[str, Listener]]) -> None:
+    """Replace every listener with these (in order): the same list however often a process
+    builds an app or a worker."""
+    _listeners.clear()
+    for event, listener in listeners:
+        _listeners.setdefault(event, []).append(listener)
 
 
 async def emit(conn: asyncpg.Connection, event: str, payload: dict[str, Any]) -> None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import asyncpg
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -9,7 +10,7 @@ from engagement.auth import require_member, require_merchant
 from engagement.kit.errors import NotFound
 from engagement.kit.http import ApiDoc, api_route, json_response, parse_body
 from engagement.kit.state import services
-from engagement.members import queries, service
+from engagement.members import queries, service, share_codes
 from engagement.members.schemas import MemberCreate, MemberOut, TokenOut
 
 TAG = "Members"
@@ -33,23 +34,24 @@ async def create_member(request: Request) -> Response:
     return json_response(member, status=201 if created else 200)
 
 
-async def resolve_share_code(request: Request, conn: object, merchant_id: str,
+async def resolve_share_code(request: Request, conn: asyncpg.Connection, merchant_id: str,
                              data: MemberCreate) -> str | None:
-    """Share codes belong to the referral domain; the app factory plugs its resolver in."""
-    resolver = getattr(request.app.state, "referrer_resolver", None)
-    if resolver is None:
+    """Share codes belong to the referral domain (engagement/members/share_codes.py)."""
+    port = share_codes.installed()
+    if port is None:
         raise service.UnknownShareCode(share_code=data.share_code)
-    referrer: str | None = await resolver(conn, merchant_id, data)
-    return referrer
+    return await port.referrer(conn, merchant_id, data)
 
 
-async def bind_share_code(request: Request, conn: object, merchant_id: str, member_id: str,
+async def bind_share_code(request: Request, conn: asyncpg.Connection, merchant_id: str,
+                          member_id: str,
                           data: MemberCreate) -> None:
     """Once the member exists: the referral domain records the binding and gives the share
-    link's coupon (the app factory plugs its binder in)."""
-    binder = getattr(request.app.state, "share_binder", None)
-    if binder is not None:
-        await binder(conn, merchant_id, member_id, data.share_code, services(request).clock.now())
+    link's coupon."""
+    port = share_codes.installed()
+    if port is not None and data.share_code:
+        await port.bind_created(conn, merchant_id, member_id, data.share_code,
+                                services(request).clock.now())
 
 
 async def get_member(request: Request) -> Response:

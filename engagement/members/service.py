@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 import asyncpg
 
 from engagement.kit import hooks
-from engagement.kit.errors import Conflict, InvalidInput, register_constraint
+from engagement.kit.errors import Conflict, InvalidInput
 from engagement.kit.ids import new_id
 from engagement.kit.security import digest, new_member_token
 from engagement.members import queries
@@ -64,4 +64,3 @@ async def purge_expired_tokens(conn: asyncpg.Connection, now: datetime) -> int:
     return await queries.delete_expired_tokens(conn, now)
 
 
-register_constraint("members_merchant_phone_key", PhoneTaken)

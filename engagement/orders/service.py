@@ -17,7 +17,6 @@ from engagement.kit.errors import (
     IdempotencyKeyReused,
     InvalidInput,
     NotFound,
-    register_constraint,
 )
 from engagement.kit.ids import new_id
 from engagement.members import queries as member_queries
@@ -53,7 +52,6 @@ class CouponMinSpendNotMet(Conflict):
     code, message = "coupon_min_spend_not_met", "The order is below this coupon's minimum spend."
 
 
-register_constraint("orders_refunded_within_paid", RefundExceedsPaid)
 
 
 def order_out(row: asyncpg.Record) -> OrderOut:

@@ -9,7 +9,6 @@ from typing import Any
 
 import asyncpg
 
-from engagement.kit import hooks
 from engagement.kit.constants import IDEMPOTENCY_TTL_SECONDS
 from engagement.kit.errors import Conflict, IdempotencyKeyReused, NotFound
 from engagement.kit.ids import new_id
@@ -134,12 +133,6 @@ async def on_member_created(conn: asyncpg.Connection, payload: dict[str, Any]) -
                                     program["join_bonus"], "join_bonus",
                                     f"join:{payload['member_id']}", _expiry(program, now))],
                        now)
-
-
-def register_hooks() -> None:
-    hooks.listen(hooks.ORDER_PAID, on_order_paid)
-    hooks.listen(hooks.ORDER_REFUNDED, on_order_refunded)
-    hooks.listen(hooks.MEMBER_CREATED, on_member_created)
 
 
 # --- Reading and adjusting a member's points ----------------------------------------------

@@ -17,12 +17,8 @@ from engagement.console.forms import FormErrors
 from engagement.console.shell import (
     ConsoleUser,
     MemberSection,
-    NavItem,
     page_route,
     redirect,
-    register_member_section,
-    register_nav,
-    register_notices,
     render_page,
 )
 from engagement.coupons import queries as coupon_queries
@@ -46,14 +42,13 @@ GAMES = [("wheel", N_("幸运大转盘"), N_("转盘转动后停在奖品上，�
          ("scratch", N_("刮刮卡"), N_("手指刮开涂层看结果")),
          ("egg", N_("砸金蛋"), N_("三个金蛋任选一个砸开"))]
 
-register_nav(NavItem("campaigns", "/console/campaigns", N_("营销活动"), order=10))
-register_notices({
+NOTICES = {
     "campaign_created": N_("活动已创建（草稿）。检查奖品和成本预估后即可发布。"),
     "campaign_saved": N_("修改已保存"),
     "campaign_publish": N_("活动已发布，会员现在可以参与了"),
     "campaign_pause": N_("活动已暂停"), "campaign_resume": N_("活动已恢复"),
     "campaign_end": N_("活动已结束，未中出的券会退回库存"),
-})
+}
 
 
 async def _templates(pool: asyncpg.Pool, merchant_id: str) -> dict[str, asyncpg.Record]:
@@ -368,7 +363,6 @@ async def member_draws(request: Request, user: ConsoleUser,
     return MemberSection("console/_member_draws.html", {"draws": rows}, order=20)
 
 
-register_member_section("games.draw.service", member_draws)
 
 
 routes: list[Route] = [

@@ -8,7 +8,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from engagement import home
 from engagement.auth import optional_member
 from engagement.home import HomeSection
 from engagement.kit.errors import NotFound
@@ -78,7 +77,5 @@ async def my_draws_section(request: Request, principal: MemberPrincipal) -> Home
     return HomeSection("_my_draws.html", {"draws": rows}, order=30)
 
 
-home.register("games.open", open_games_section)
-home.register("games.draw.service", my_draws_section)
 
 routes = [Route("/play/{campaign_id}", play, methods=["GET"])]

@@ -12,7 +12,6 @@ import asyncpg
 
 from engagement.coupons import queries as coupon_queries
 from engagement.coupons import service as coupons
-from engagement.kit import hooks
 from engagement.kit.constants import RELEASE_AFTER_END_SECONDS
 from engagement.kit.errors import NotFound
 from engagement.kit.ids import new_id
@@ -231,7 +230,3 @@ async def on_coupon_redeemed(conn: asyncpg.Connection, coupon: dict[str, Any]) -
     """Campaign counters follow redemptions of the coupons a campaign gave out."""
     if coupon.get("prize_id"):
         await campaign_queries.add_redeemed(conn, coupon["prize_id"])
-
-
-def register_hooks() -> None:
-    hooks.listen(hooks.COUPON_REDEEMED, on_coupon_redeemed)

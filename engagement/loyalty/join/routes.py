@@ -113,10 +113,8 @@ async def join(request: Request) -> Response:
     try:
         csrf.verify(request, form.get(csrf.FORM_FIELD))
         data = JoinRequest.model_validate(form)
-        token, _ = await service.join(
-            services(request), merchant, data,
-            getattr(request.app.state, "referrer_resolver", None),
-            getattr(request.app.state, "join_binder", None), client_address(request))
+        token, _ = await service.join(services(request), merchant, data,
+                                      client_address(request))
     except (AppError, ValidationError) as exc:
         failure = _failure(exc)
         return _page(request, merchant, form, notice=failure, status=failure["status"])

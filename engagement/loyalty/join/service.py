@@ -4,7 +4,6 @@ signs an existing member back in, and hands the browser a member token."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import asyncpg
@@ -16,17 +15,13 @@ from engagement.loyalty.join.schemas import JoinRequest
 from engagement.loyalty.join.senders import load_sender
 from engagement.members import queries as member_queries
 from engagement.members import service as members
+from engagement.members import share_codes
 from engagement.members.schemas import MemberCreate, TokenOut
+from engagement.members.share_codes import ShareCodes
 from engagement.merchants.schemas import Merchant
 
 log = logging.getLogger(__name__)
 
-# The referral domain resolves share codes (the app factory may plug it in); the core only
-# passes the code along. Returns the referrer's member id, or None.
-ReferrerResolver = Callable[[asyncpg.Connection, str, MemberCreate], Awaitable[str | None]]
-# ... and records the binding of a member who just joined through a share link (with the
-# joiner's address, so farmed links can be held for review). Same transaction.
-JoinBinder = Callable[..., Awaitable[object]]
 
 
 def external_id_for(phone: str) -> str:
@@ -40,7 +35,6 @@ async def send_code(svc: Services, merchant: Merchant, phone: str, client: str) 
 
 
 async def join(svc: Services, merchant: Merchant, data: JoinRequest,
-               resolver: ReferrerResolver | None, binder: JoinBinder | None = None,
                client: str | None = None) -> tuple[TokenOut, bool]:
     """Check the code, then find the member with this phone or create one (bound under
     the sharer, with the share coupon, when a share code came along). Returns the new
@@ -54,12 +48,13 @@ async def join(svc: Services, merchant: Merchant, data: JoinRequest,
         else:
             create = MemberCreate(external_id=external_id_for(data.phone), phone=data.phone,
                                   share_code=data.share)
-            referrer_id = await _referrer(unit.conn, merchant.id, create, resolver)
+            port = share_codes.installed()
+            referrer_id = await _referrer(unit.conn, merchant.id, create, port)
             member, created = await members.create_or_get_member(
                 unit.conn, merchant.id, create, referrer_id=referrer_id)
             member_id = member.id
-            if created and binder is not None and data.share:
-                await binder(unit.conn, merchant_id=merchant.id, member_id=member_id,
+            if created and port is not None and data.share:
+                await port.bind_joined(unit.conn, merchant_id=merchant.id, member_id=member_id,
                              share_code=data.share, now=svc.clock.now(), ip=client)
         token = await members.issue_token(
             unit.conn, merchant_id=merchant.id, member_id=member_id, now=svc.clock.now(),
@@ -69,13 +64,13 @@ async def join(svc: Services, merchant: Merchant, data: JoinRequest,
 
 
 async def _referrer(conn: asyncpg.Connection, merchant_id: str, data: MemberCreate,
-                    resolver: ReferrerResolver | None) -> str | None:
+                    port: ShareCodes | None) -> str | None:
     """A stale or unknown share code must not stop anyone from joining: it is dropped."""
-    if data.share_code is None or resolver is None:
+    if data.share_code is None or port is None:
         return None
     try:
-        async with conn.transaction():  # a savepoint: the resolver's failure stays inside
-            return await resolver(conn, merchant_id, data)
+        async with conn.transaction():  # a savepoint: the port's failure stays inside
+            return await port.referrer(conn, merchant_id, data)
     except AppError as exc:
         log.info("share code %s not applied: %s", data.share_code, exc.code)
         return None

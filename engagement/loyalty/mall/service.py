@@ -12,7 +12,7 @@ import asyncpg
 
 from engagement.coupons import queries as coupon_queries
 from engagement.coupons import service as coupons
-from engagement.kit.errors import Conflict, NotFound, register_constraint
+from engagement.kit.errors import Conflict, NotFound
 from engagement.kit.ids import new_id
 from engagement.loyalty.mall import queries
 from engagement.loyalty.mall.schemas import RedeemedCoupon, RedemptionOut, RewardCreate, RewardOut
@@ -28,7 +28,6 @@ class RedemptionConflict(Conflict):
     code, message = "redemption_conflict", "This Idempotency-Key was used long ago; use a new one."
 
 
-register_constraint("rewards_redeemed_within_stock", RewardOutOfStock)
 
 
 def reward_out(row: asyncpg.Record) -> RewardOut:

@@ -113,7 +113,7 @@ def _listener(hook: str) -> hooks.Listener:
     return listen
 
 
-_LISTENERS = {hook: _listener(hook) for hook in _FIELDS}
+LISTENERS = {hook: _listener(hook) for hook in _FIELDS}
 
 
 async def on_coupon_redeemed(conn: asyncpg.Connection, payload: dict[str, Any]) -> None:
@@ -122,12 +122,6 @@ async def on_coupon_redeemed(conn: asyncpg.Connection, payload: dict[str, Any]) 
         await publish(conn, merchant_id, "coupon.redeemed",
                       {f: payload.get(f) for f in ("code", "template_id", "order_id")},
                       payload["redeemed_at"])
-
-
-def register_hooks() -> None:
-    for hook, listener in _LISTENERS.items():
-        hooks.listen(hook, listener)
-    hooks.listen(hooks.COUPON_REDEEMED, on_coupon_redeemed)
 
 
 # --- Delivering --------------------------------------------------------------------------

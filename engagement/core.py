@@ -1,0 +1,55 @@
+"""The business core's Domain record: members, coupons, orders, points, the member pages'
+shell and the console's own pages (coupons, members, sign-in)."""
+
+from __future__ import annotations
+
+from engagement import pages
+from engagement.console import routes as console
+from engagement.coupons import service as coupons
+from engagement.coupons import tasks as coupon_tasks
+from engagement.coupons.routes import routes as coupon_routes
+from engagement.kit import hooks
+from engagement.kit.constants import PURGE_TOKENS_EVERY_MINUTES
+from engagement.kit.domain import CronSpec, Domain, JobSpec, NavItem
+from engagement.kit.i18n import N_
+from engagement.members import service as members
+from engagement.members import tasks as member_tasks
+from engagement.members.routes import routes as member_routes
+from engagement.orders import service as orders
+from engagement.orders.routes import routes as order_routes
+from engagement.points import service as points
+from engagement.points import tasks as points_tasks
+from engagement.points.routes import routes as points_routes
+
+PURGE_TOKENS = JobSpec("members.purge_expired_tokens", member_tasks.purge_expired_tokens)
+EXPIRE_COUPONS = JobSpec("coupons.expire_due", coupon_tasks.expire_due)
+EXPIRE_POINTS = JobSpec("points.expire_due", points_tasks.expire_due)
+PURGE_RESPONSES = JobSpec("points.purge_idempotent_responses",
+                          points_tasks.purge_idempotent_responses)
+
+DOMAIN = Domain(
+    name="core",
+    routes=(*member_routes, *coupon_routes, *pages.routes, *order_routes, *points_routes),
+    console_routes=tuple(console.routes),
+    console_nav=(NavItem("coupons", "/console/coupons", N_("优惠券"), order=20),
+                 NavItem("members", "/console/members", N_("会员"), order=30)),
+    console_notices=console.NOTICES,
+    home_sections=(("coupons", pages.coupons_section),),
+    jobs=(PURGE_TOKENS, EXPIRE_COUPONS, EXPIRE_POINTS, PURGE_RESPONSES),
+    crons=(
+        CronSpec(PURGE_TOKENS, minute=frozenset(range(0, 60, PURGE_TOKENS_EVERY_MINUTES))),
+        CronSpec(EXPIRE_COUPONS, second=frozenset({30})),
+        # Points expire by the day: once a day at 18:05 UTC, 02:05 in Beijing (the crons
+        # run on the worker's clock, UTC in our images).
+        CronSpec(EXPIRE_POINTS, hour=frozenset({18}), minute=frozenset({5})),
+        CronSpec(PURGE_RESPONSES, minute=frozenset({20})),
+    ),
+    listeners=((hooks.ORDER_PAID, points.on_order_paid),
+               (hooks.ORDER_REFUNDED, points.on_order_refunded),
+               (hooks.MEMBER_CREATED, points.on_member_created)),
+    constraint_errors={
+        "orders_refunded_within_paid": orders.RefundExceedsPaid,
+        "members_merchant_phone_key": members.PhoneTaken,
+        "coupon_templates_available_nonnegative": coupons.InsufficientInventory,
+    },
+)

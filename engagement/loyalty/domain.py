@@ -1,0 +1,47 @@
+"""The loyalty leaves' Domain record: joining by phone, tiers, the points mall, sends and
+webhooks."""
+
+from __future__ import annotations
+
+from engagement.kit import hooks
+from engagement.kit.constants import SCHEDULE_DAILY_SENDS_EVERY_MINUTES
+from engagement.kit.domain import CronSpec, Domain, JobSpec
+from engagement.loyalty.join.routes import routes as join_routes
+from engagement.loyalty.mall import service as mall
+from engagement.loyalty.mall.routes import routes as mall_routes
+from engagement.loyalty.sends import tasks as send_tasks
+from engagement.loyalty.sends.routes import routes as send_routes
+from engagement.loyalty.tiers import tasks as tier_tasks
+from engagement.loyalty.tiers.routes import routes as tier_routes
+from engagement.loyalty.webhooks import service as webhooks
+from engagement.loyalty.webhooks import tasks as webhook_tasks
+from engagement.loyalty.webhooks.routes import routes as webhook_routes
+
+EVALUATE_TIERS = JobSpec("tiers.evaluate", tier_tasks.evaluate)
+# A send of 100,000 coupons takes seconds, not the default two minutes' worth of margin.
+RUN_SEND = JobSpec("sends.run", send_tasks.run, timeout=1800)
+SCHEDULE_DAILY_SENDS = JobSpec("sends.schedule_daily", send_tasks.schedule_daily)
+SWEEP_SENDS = JobSpec("sends.sweep", send_tasks.sweep, keep_result=0)
+DELIVER_WEBHOOKS = JobSpec("webhooks.deliver_due", webhook_tasks.deliver_due, keep_result=0)
+
+DOMAIN = Domain(
+    name="loyalty",
+    routes=(*join_routes, *mall_routes, *tier_routes, *send_routes, *webhook_routes),
+    jobs=(EVALUATE_TIERS, RUN_SEND, SCHEDULE_DAILY_SENDS, SWEEP_SENDS, DELIVER_WEBHOOKS),
+    crons=(
+        # After the day's points expiry (18:05 UTC), so tiers on points see today's balances.
+        CronSpec(EVALUATE_TIERS, hour=frozenset({18}), minute=frozenset({35})),
+        # Birthday sends: each merchant's run is made once its local time reaches 08:00
+        # (DAILY_SEND_LOCAL_HOUR), so every time zone gets the coupon in its own morning;
+        # the ticks before then, and after the day's run exists, make nothing.
+        CronSpec(SCHEDULE_DAILY_SENDS,
+                 minute=frozenset(range(0, 60, SCHEDULE_DAILY_SENDS_EVERY_MINUTES)),
+                 run_at_startup=True),
+        CronSpec(SWEEP_SENDS, minute=frozenset(range(0, 60, 5)), run_at_startup=True),
+        # The outbox is polled: the first retry waits 5 s, so every 5 s is punctual enough.
+        CronSpec(DELIVER_WEBHOOKS, second=frozenset(range(0, 60, 5)), run_at_startup=True),
+    ),
+    listeners=(*webhooks.LISTENERS.items(),
+               (hooks.COUPON_REDEEMED, webhooks.on_coupon_redeemed)),
+    constraint_errors={"rewards_redeemed_within_stock": mall.RewardOutOfStock},
+)

@@ -1,0 +1,34 @@
+"""The games domain's Domain record: the draw engine, campaigns, game pages, console pages."""
+
+from __future__ import annotations
+
+from engagement.kit import hooks
+from engagement.kit.constants import SWEEP_EVERY_SECONDS
+from engagement.kit.domain import CronSpec, Domain, JobSpec, NavItem
+from engagement.kit.i18n import N_
+from games import demo, tasks
+from games.campaigns import console, pages, service
+from games.campaigns.routes import routes as campaign_routes
+from games.draw.routes import routes as draw_routes
+
+# Settlement jobs are many and short; their results are not read by anyone.
+SETTLE_DRAWS = JobSpec("games.settle_draws", tasks.settle_draws, keep_result=0)
+RELEASE_RESERVATIONS = JobSpec("games.release_reservations", tasks.release_reservations)
+SWEEP = JobSpec("games.sweep", tasks.sweep, keep_result=0)
+
+DOMAIN = Domain(
+    name="games",
+    hot_routes=tuple(draw_routes),
+    routes=(*campaign_routes, *pages.routes),
+    console_routes=tuple(console.routes),
+    console_nav=(NavItem("campaigns", "/console/campaigns", N_("营销活动"), order=10),),
+    console_notices=console.NOTICES,
+    console_member_sections=(("games.draws", console.member_draws),),
+    home_sections=(("games.open", pages.open_games_section),
+                   ("games.my_draws", pages.my_draws_section)),
+    jobs=(SETTLE_DRAWS, RELEASE_RESERVATIONS, SWEEP),
+    crons=(CronSpec(SWEEP, second=frozenset(range(0, 60, SWEEP_EVERY_SECONDS)),
+                    run_at_startup=True),),
+    listeners=((hooks.COUPON_REDEEMED, service.on_coupon_redeemed),),
+    demo=demo.seed,
+)

@@ -1,0 +1,33 @@
+"""The referral domain's Domain record: share links, the referral graph, commissions, the
+referrer's pages and the console's referral pages; and the core's ShareCodes port."""
+
+from __future__ import annotations
+
+from engagement.kit import hooks
+from engagement.kit.domain import CronSpec, Domain, JobSpec, NavItem
+from engagement.kit.i18n import N_
+from engagement.members.share_codes import ShareCodes
+from referrals import binding, console, demo, pages, tasks
+from referrals.routes import routes as referral_routes
+
+RELEASE_COMMISSIONS = JobSpec("referrals.release_commissions", tasks.release_commissions)
+
+DOMAIN = Domain(
+    name="referrals",
+    routes=(*referral_routes, *pages.routes),
+    console_routes=tuple(console.routes),
+    console_nav=(NavItem("referrals", "/console/referrals", N_("全民拓客"), order=40),),
+    console_notices={"program_saved": N_("拓客设置已保存")},
+    console_member_sections=(("referrals", console.member_section),),
+    home_sections=(("referrals.invite", pages.home_card),),
+    jobs=(RELEASE_COMMISSIONS,),
+    # Holds are days long: releasing once a minute is punctual enough and costs one query.
+    crons=(CronSpec(RELEASE_COMMISSIONS, second=frozenset({15})),),
+    listeners=((hooks.ORDER_PAID, tasks.on_order_paid),
+               (hooks.ORDER_REFUNDED, tasks.on_order_refunded)),
+    constraint_errors={"members_referral_forest": binding.NotNewMember,
+                       "referral_bindings_no_self": binding.SelfReferral},
+    ports=(ShareCodes(referrer=binding.resolve_referrer, bind_created=binding.bind_from_api,
+                      bind_joined=binding.bind_on_join),),
+    demo=demo.seed,
+)
