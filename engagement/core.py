@@ -44,9 +44,9 @@ DOMAIN = Domain(
         CronSpec(EXPIRE_POINTS, hour=frozenset({18}), minute=frozenset({5})),
         CronSpec(PURGE_RESPONSES, minute=frozenset({20})),
     ),
-    listeners=((hooks.ORDER_PAID, points.on_order_paid),
-               (hooks.ORDER_REFUNDED, points.on_order_refunded),
-               (hooks.MEMBER_CREATED, points.on_member_created)),
+    listeners=((hooks.OrderPaid, points.on_order_paid),
+               (hooks.OrderRefunded, points.on_order_refunded),
+               (hooks.MemberCreated, points.on_member_created)),
     constraint_errors={
         "orders_refunded_within_paid": orders.RefundExceedsPaid,
         "members_merchant_phone_key": members.PhoneTaken,

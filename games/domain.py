@@ -29,6 +29,6 @@ DOMAIN = Domain(
     jobs=(SETTLE_DRAWS, RELEASE_RESERVATIONS, SWEEP),
     crons=(CronSpec(SWEEP, second=frozenset(range(0, 60, SWEEP_EVERY_SECONDS)),
                     run_at_startup=True),),
-    listeners=((hooks.COUPON_REDEEMED, service.on_coupon_redeemed),),
+    listeners=((hooks.CouponRedeemed, service.on_coupon_redeemed),),
     demo=demo.seed,
 )

@@ -23,8 +23,8 @@ DOMAIN = Domain(
     jobs=(RELEASE_COMMISSIONS,),
     # Holds are days long: releasing once a minute is punctual enough and costs one query.
     crons=(CronSpec(RELEASE_COMMISSIONS, second=frozenset({15})),),
-    listeners=((hooks.ORDER_PAID, tasks.on_order_paid),
-               (hooks.ORDER_REFUNDED, tasks.on_order_refunded)),
+    listeners=((hooks.OrderPaid, tasks.on_order_paid),
+               (hooks.OrderRefunded, tasks.on_order_refunded)),
     constraint_errors={"members_referral_forest": binding.NotNewMember,
                        "referral_bindings_no_self": binding.SelfReferral},
     ports=(ShareCodes(referrer=binding.resolve_referrer, bind_created=binding.bind_from_api,

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
+
+from engagement.kit import hooks
 from engagement.kit.db import transaction
 from engagement.kit.state import Services
 from referrals.ledger import service as ledger
@@ -26,9 +29,9 @@ async def release_commissions(ctx: dict[str, Any]) -> int:
             return total
 
 
-async def on_order_paid(conn: Any, order: dict[str, Any]) -> None:
+async def on_order_paid(conn: asyncpg.Connection, order: hooks.OrderPaid) -> None:
     await ledger.accrue(conn, order)
 
 
-async def on_order_refunded(conn: Any, refund: dict[str, Any]) -> None:
+async def on_order_refunded(conn: asyncpg.Connection, refund: hooks.OrderRefunded) -> None:
     await ledger.reverse(conn, refund)

@@ -158,7 +158,9 @@ async def redeem(conn: asyncpg.Connection, merchant_id: str, code: str, now: dat
     if row is None:  # a concurrent redemption won the race
         raise CouponAlreadyRedeemed(code=code)
     await queries.adjust_template_counters(conn, row["template_id"], redeemed=1)
-    await hooks.emit(conn, hooks.COUPON_REDEEMED, dict(row))
+    await hooks.emit(conn, hooks.CouponRedeemed(
+        code=row["code"], template_id=row["template_id"], order_id=row["order_id"],
+        prize_id=row["prize_id"], redeemed_at=row["redeemed_at"]))
     return RedeemOut(code=row["code"], status="redeemed", redeemed_at=row["redeemed_at"],
                      order_id=row["order_id"])
 

@@ -75,6 +75,6 @@ class Domain:
     jobs: tuple[JobSpec, ...] = ()
     crons: tuple[CronSpec, ...] = ()
     # What the domain does when the core reports an event (engagement/kit/hooks.py).
-    listeners: tuple[tuple[str, Listener], ...] = ()
+    listeners: tuple[tuple[type, Listener], ...] = ()
     # Named constraints that guard this domain's scarce things, and the error each means.
     constraint_errors: Mapping[str, type[AppError]] = field(default_factory=dict)

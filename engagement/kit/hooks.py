@@ -1,21 +1,77 @@
-"""In-transaction hooks: how the core tells a domain that something happened to the core's
-objects without importing it. Domains declare their listeners in their ``Domain`` record;
-the composition roots install them (``engagement/domains.py``); each runs on the caller's
-connection, inside its transaction."""
+"""In-transaction events: how the core tells a domain that something happened to the core's
+objects without importing it. Each event is a frozen dataclass (its payload has names and
+types); domains declare their listeners in their ``Domain`` record as (event class,
+listener); the composition roots install them (``engagement/domains.py``). A listener runs
+on the caller's connection, inside its transaction, and must be idempotent (keyed by the
+order, refund or member id): jobs and retries may deliver an event's effects twice."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
 
 import asyncpg
 
-Listener = Callable[[asyncpg.Connection, dict[str, Any]], Awaitable[None]]
 
-_listeners: dict[str, list[Listener]] = {}
+@dataclass(frozen=True)
+class OrderPaid:
+    """An order was recorded: points and commissions hang on it."""
+
+    name: ClassVar[str] = "order.paid"
+    merchant_id: str
+    order_id: str
+    member_id: str
+    amount: int  # cents paid
+    created_at: datetime
 
 
-def install(listeners: list[tuple[str, Listener]]) -> None:
+@dataclass(frozen=True)
+class OrderRefunded:
+    """Part or all of an order was refunded: points and commissions are taken back in
+    proportion (refunded_before + amount of paid)."""
+
+    name: ClassVar[str] = "order.refunded"
+    merchant_id: str
+    order_id: str
+    member_id: str
+    refund_id: str
+    amount: int  # cents refunded now
+    refunded_before: int
+    paid: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class MemberCreated:
+    """A member was created: the join bonus."""
+
+    name: ClassVar[str] = "member.created"
+    merchant_id: str
+    member_id: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class CouponRedeemed:
+    """A coupon was redeemed: a campaign's counters follow its prize's coupons."""
+
+    name: ClassVar[str] = "coupon.redeemed"
+    code: str
+    template_id: str
+    order_id: str | None
+    prize_id: str | None
+    redeemed_at: datetime
+
+
+Event = OrderPaid | OrderRefunded | MemberCreated | CouponRedeemed
+Listener = Callable[[asyncpg.Connection, Any], Awaitable[None]]
+
+_listeners: dict[type, list[Listener]] = {}
+
+
+def install(listeners: list[tuple[type, Listener]]) -> None:
     """Replace every listener with these (in order): the same list however often a process
     builds an app or a worker."""
     _listeners.clear()
@@ -23,16 +79,6 @@ def install(listeners: list[tuple[str, Listener]]) -> None:
         _listeners.setdefault(event, []).append(listener)
 
 
-async def emit(conn: asyncpg.Connection, event: str, payload: dict[str, Any]) -> None:
-    for listener in _listeners.get(event, []):
-        await listener(conn, payload)
-
-
-COUPON_REDEEMED = "coupon.redeemed"
-# An order was created (payload: merchant_id, order_id, member_id, amount, created_at) or
-# refunded (adds refund_id, refunded_before, refund amount as "amount", paid). Points and
-# commissions hang on these; listeners must be idempotent (keyed by order / refund id).
-ORDER_PAID = "order.paid"
-ORDER_REFUNDED = "order.refunded"
-# A member was created (payload: merchant_id, member_id, created_at): the join bonus.
-MEMBER_CREATED = "member.created"
+async def emit(conn: asyncpg.Connection, event: Event) -> None:
+    for listener in _listeners.get(type(event), []):
+        await listener(conn, event)

@@ -41,7 +41,7 @@ DOMAIN = Domain(
         # The outbox is polled: the first retry waits 5 s, so every 5 s is punctual enough.
         CronSpec(DELIVER_WEBHOOKS, second=frozenset(range(0, 60, 5)), run_at_startup=True),
     ),
-    listeners=(*webhooks.LISTENERS.items(),
-               (hooks.COUPON_REDEEMED, webhooks.on_coupon_redeemed)),
+    listeners=(*[(event, webhooks.on_event) for event in webhooks.LISTENED],
+               (hooks.CouponRedeemed, webhooks.on_coupon_redeemed)),
     constraint_errors={"rewards_redeemed_within_stock": mall.RewardOutOfStock},
 )

@@ -41,8 +41,8 @@ async def create_or_get_member(conn: asyncpg.Connection, merchant_id: str,
         existing = await queries.member_by_external_id(conn, merchant_id, data.external_id)
         assert existing is not None
         return member_out(existing), False
-    await hooks.emit(conn, hooks.MEMBER_CREATED, {
-        "merchant_id": merchant_id, "member_id": row["id"], "created_at": row["created_at"]})
+    await hooks.emit(conn, hooks.MemberCreated(
+        merchant_id=merchant_id, member_id=row["id"], created_at=row["created_at"]))
     # Listeners may have moved the new member's points (a join bonus): show them.
     fresh = await queries.member_by_id(conn, merchant_id, row["id"])
     return member_out(fresh or row), True

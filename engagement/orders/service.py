@@ -5,7 +5,6 @@ in-transaction hooks, so their effects commit or roll back with the order itself
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 
@@ -87,9 +86,9 @@ async def create_order(conn: asyncpg.Connection, merchant_id: str, data: OrderCr
         assert existing is not None
         return _replay(existing, request_hash), False
     await _redeem_coupons(conn, merchant_id, data, now)
-    await hooks.emit(conn, hooks.ORDER_PAID, {
-        "merchant_id": merchant_id, "order_id": data.id, "member_id": data.member_id,
-        "amount": data.amount, "created_at": now})
+    await hooks.emit(conn, hooks.OrderPaid(
+        merchant_id=merchant_id, order_id=data.id, member_id=data.member_id,
+        amount=data.amount, created_at=now))
     return out, True
 
 
@@ -148,11 +147,10 @@ async def create_refund(conn: asyncpg.Connection, merchant_id: str, order_id: st
         amount=data.amount, refunded_before=before, response=out.model_dump(mode="json"),
         created_at=now)
     await queries.add_refunded(conn, merchant_id, order_id, data.amount)
-    payload: dict[str, Any] = {
-        "merchant_id": merchant_id, "order_id": order_id, "member_id": order["member_id"],
-        "refund_id": refund_id, "amount": data.amount, "refunded_before": before,
-        "paid": order["amount"], "created_at": now}
-    await hooks.emit(conn, hooks.ORDER_REFUNDED, payload)
+    await hooks.emit(conn, hooks.OrderRefunded(
+        merchant_id=merchant_id, order_id=order_id, member_id=order["member_id"],
+        refund_id=refund_id, amount=data.amount, refunded_before=before,
+        paid=order["amount"], created_at=now))
     return out, True
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 
+from engagement.kit import hooks
 from engagement.kit.constants import IDEMPOTENCY_TTL_SECONDS
 from engagement.kit.errors import Conflict, IdempotencyKeyReused, NotFound
 from engagement.kit.ids import new_id
@@ -88,50 +89,50 @@ def _expiry(program: asyncpg.Record | None, earned_at: datetime) -> datetime | N
     return earned_at + timedelta(days=program["expiry_days"])
 
 
-async def on_order_paid(conn: asyncpg.Connection, payload: dict[str, Any]) -> None:
+async def on_order_paid(conn: asyncpg.Connection, order: hooks.OrderPaid) -> None:
     """Earn points for a paid order, once per order (ref 'order:<id>')."""
-    program = await queries.program(conn, payload["merchant_id"])
+    program = await queries.program(conn, order.merchant_id)
     if program is None:
         return
-    points = payload["amount"] // program["earn_per_amount"] * program["earn_points"]
+    points = order.amount // program["earn_per_amount"] * program["earn_points"]
     if points <= 0:
         return
-    now: datetime = payload["created_at"]
-    await post_entries(conn, [Entry(payload["merchant_id"], payload["member_id"], points,
-                                    "order", f"order:{payload['order_id']}",
+    now: datetime = order.created_at
+    await post_entries(conn, [Entry(order.merchant_id, order.member_id, points,
+                                    "order", f"order:{order.order_id}",
                                     _expiry(program, now))], now)
 
 
-async def on_order_refunded(conn: asyncpg.Connection, payload: dict[str, Any]) -> None:
+async def on_order_refunded(conn: asyncpg.Connection, refund: hooks.OrderRefunded) -> None:
     """Take back the points an order earned, in proportion to the amount refunded. Each
     refund takes floor(earned * refunded_after / paid) - floor(earned * refunded_before /
     paid), so the refunds of one order add up to exactly what it earned. Points already
     spent are not clawed back below zero: the take is capped at the balance."""
-    earned = await queries.entry_by_ref(conn, payload["merchant_id"],
-                                        f"order:{payload['order_id']}")
-    paid = payload["paid"]
+    earned = await queries.entry_by_ref(conn, refund.merchant_id,
+                                        f"order:{refund.order_id}")
+    paid = refund.paid
     if earned is None or paid <= 0:
         return
-    before, after = payload["refunded_before"], payload["refunded_before"] + payload["amount"]
+    before, after = refund.refunded_before, refund.refunded_before + refund.amount
     take = earned["delta"] * after // paid - earned["delta"] * before // paid
-    balance = await queries.lock_member(conn, payload["member_id"]) or 0
+    balance = await queries.lock_member(conn, refund.member_id) or 0
     take = min(take, balance)
     if take <= 0:
         return
-    await post_entries(conn, [Entry(payload["merchant_id"], payload["member_id"], -take,
-                                    "refund", f"refund:{payload['refund_id']}")],
-                       payload["created_at"])
+    await post_entries(conn, [Entry(refund.merchant_id, refund.member_id, -take,
+                                    "refund", f"refund:{refund.refund_id}")],
+                       refund.created_at)
 
 
-async def on_member_created(conn: asyncpg.Connection, payload: dict[str, Any]) -> None:
+async def on_member_created(conn: asyncpg.Connection, member: hooks.MemberCreated) -> None:
     """The join bonus (welcome value at once), once per member (ref 'join:<id>')."""
-    program = await queries.program(conn, payload["merchant_id"])
+    program = await queries.program(conn, member.merchant_id)
     if program is None or program["join_bonus"] <= 0:
         return
-    now: datetime = payload["created_at"]
-    await post_entries(conn, [Entry(payload["merchant_id"], payload["member_id"],
+    now: datetime = member.created_at
+    await post_entries(conn, [Entry(member.merchant_id, member.member_id,
                                     program["join_bonus"], "join_bonus",
-                                    f"join:{payload['member_id']}", _expiry(program, now))],
+                                    f"join:{member.member_id}", _expiry(program, now))],
                        now)
 
 

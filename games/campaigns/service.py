@@ -6,12 +6,12 @@ of coupons; ending releases what was not won, once no draw can still be on its w
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 import asyncpg
 
 from engagement.coupons import queries as coupon_queries
 from engagement.coupons import service as coupons
+from engagement.kit import hooks
 from engagement.kit.constants import RELEASE_AFTER_END_SECONDS
 from engagement.kit.errors import NotFound
 from engagement.kit.ids import new_id
@@ -226,7 +226,7 @@ async def stats(svc: Services, merchant_id: str, campaign_id: str, time_zone: st
     )
 
 
-async def on_coupon_redeemed(conn: asyncpg.Connection, coupon: dict[str, Any]) -> None:
+async def on_coupon_redeemed(conn: asyncpg.Connection, coupon: hooks.CouponRedeemed) -> None:
     """Campaign counters follow redemptions of the coupons a campaign gave out."""
-    if coupon.get("prize_id"):
-        await campaign_queries.add_redeemed(conn, coupon["prize_id"])
+    if coupon.prize_id:
+        await campaign_queries.add_redeemed(conn, coupon.prize_id)

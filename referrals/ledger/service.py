@@ -19,11 +19,11 @@ retry or a duplicate event writes nothing twice (invariant 3).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from engagement.kit import hooks
 from engagement.kit.ids import new_id
 from engagement.merchants import queries as merchant_queries
 from referrals import queries as referral_queries
@@ -59,10 +59,10 @@ def edge_states(upline: list[asyncpg.Record]) -> list[tuple[asyncpg.Record, str,
     return out
 
 
-async def accrue(conn: asyncpg.Connection, payload: dict[str, Any]) -> int:
-    """Listener of ORDER_PAID: write the order's accruals once. Returns entries written."""
-    merchant_id, order_id = payload["merchant_id"], payload["order_id"]
-    buyer = await referral_queries.member_brief(conn, payload["member_id"])
+async def accrue(conn: asyncpg.Connection, order: hooks.OrderPaid) -> int:
+    """Listener of OrderPaid: write the order's accruals once. Returns entries written."""
+    merchant_id, order_id = order.merchant_id, order.order_id
+    buyer = await referral_queries.member_brief(conn, order.member_id)
     if buyer is None:
         return 0
     upline = await referral_queries.upline(conn, buyer["id"], 3)
@@ -78,7 +78,7 @@ async def accrue(conn: asyncpg.Connection, payload: dict[str, Any]) -> int:
         return 0  # a rerun: the first run wrote them
     merchant = await merchant_queries.merchant_by_id(conn, merchant_id)
     assert merchant is not None
-    now: datetime = payload["created_at"]
+    now: datetime = order.created_at
     day = now.astimezone(ZoneInfo(merchant.time_zone)).date()
     available_at = now + timedelta(days=program["hold_days"])
     rates: list[int] = list(program["level_rates_bp"])
@@ -86,7 +86,7 @@ async def accrue(conn: asyncpg.Connection, payload: dict[str, Any]) -> int:
     rows = []
     for step, status, held_by in edge_states(upline[:len(rates)]):
         level, beneficiary = step["level"], step["beneficiary_id"]
-        amount = commission(payload["amount"], rates[level - 1])
+        amount = commission(order.amount, rates[level - 1])
         if amount <= 0 or beneficiary == buyer["id"]:
             continue
         if same_phone(step["beneficiary_phone"], buyer["phone"]):
@@ -100,16 +100,16 @@ async def accrue(conn: asyncpg.Connection, payload: dict[str, Any]) -> int:
     return await queries.insert_entries(conn, rows)
 
 
-async def reverse(conn: asyncpg.Connection, payload: dict[str, Any]) -> int:
-    """Listener of ORDER_REFUNDED: take back this refund's share of each accrual, once."""
-    merchant_id, order_id = payload["merchant_id"], payload["order_id"]
-    refund_id = payload["refund_id"]
-    now: datetime = payload["created_at"]
+async def reverse(conn: asyncpg.Connection, refund: hooks.OrderRefunded) -> int:
+    """Listener of OrderRefunded: take back this refund's share of each accrual, once."""
+    merchant_id, order_id = refund.merchant_id, refund.order_id
+    refund_id = refund.refund_id
+    now: datetime = refund.created_at
     rows = []
     for accrual in await queries.accruals_of_order(conn, merchant_id, order_id):
         if accrual["status"] == "rejected":
             continue
-        amount = reversal(payload["paid"], payload["refunded_before"], payload["amount"],
+        amount = reversal(refund.paid, refund.refunded_before, refund.amount,
                           accrual["rate_bp"])
         if amount == 0:
             continue

@@ -23,6 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from engagement.kit import hooks
 from engagement.kit.db import transaction
 from engagement.kit.state import Services
 from engagement.members import service as members
@@ -61,7 +62,7 @@ class Model:
 
     orders: dict[str, list[Any]] = field(default_factory=dict)  # id -> [buyer, paid, refunded]
     refunds: list[dict[str, Any]] = field(default_factory=list)
-    paid_events: list[dict[str, Any]] = field(default_factory=list)
+    paid_events: list[hooks.OrderPaid] = field(default_factory=list)
     first_order: dict[str, str] = field(default_factory=dict)
 
 
@@ -96,8 +97,9 @@ async def _run(conn: asyncpg.Connection, world: World, rates: list[int], trigger
             assert created
             model.orders[order_id] = [buyer, op[2], 0]
             model.first_order.setdefault(buyer, order_id)
-            model.paid_events.append({"merchant_id": world.merchant_id, "order_id": order_id,
-                                      "member_id": buyer, "amount": op[2], "created_at": now})
+            model.paid_events.append(hooks.OrderPaid(
+                merchant_id=world.merchant_id, order_id=order_id, member_id=buyer,
+                amount=op[2], created_at=now))
         elif kind == "dup_order" and model.orders:
             order_id = list(model.orders)[op[1] % len(model.orders)]
             buyer, paid, _ = model.orders[order_id]
@@ -138,8 +140,9 @@ async def _run(conn: asyncpg.Connection, world: World, rates: list[int], trigger
                     conn, model.paid_events[op[1] % len(model.paid_events)]) == 0
         elif kind == "redeliver_refund" and model.refunds:
             # Out of order: an old refund's event after newer refunds and releases.
-            event = {k: v for k, v in model.refunds[op[1] % len(model.refunds)].items()
-                     if k != "key"}
+            event = hooks.OrderRefunded(**{
+                k: v for k, v in model.refunds[op[1] % len(model.refunds)].items()
+                if k != "key"})
             async with conn.transaction():
                 assert await ledger.reverse(conn, event) == 0
         elif kind == "advance":

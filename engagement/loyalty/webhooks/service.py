@@ -95,33 +95,29 @@ async def publish(conn: asyncpg.Connection, merchant_id: str, event_type: str,
         for endpoint_id in endpoints])
 
 
-_FIELDS = {
-    hooks.MEMBER_CREATED: ("member.created", ("member_id",)),
-    hooks.ORDER_PAID: ("order.paid", ("order_id", "member_id", "amount")),
-    hooks.ORDER_REFUNDED: ("order.refunded", ("order_id", "member_id", "refund_id",
-                                              "amount", "paid")),
+# What a webhook of each core event carries (the Standard Webhooks body's "data").
+_FIELDS: dict[type, tuple[str, ...]] = {
+    hooks.MemberCreated: ("member_id",),
+    hooks.OrderPaid: ("order_id", "member_id", "amount"),
+    hooks.OrderRefunded: ("order_id", "member_id", "refund_id", "amount", "paid"),
 }
 
 
-def _listener(hook: str) -> hooks.Listener:
-    event_type, fields = _FIELDS[hook]
-
-    async def listen(conn: asyncpg.Connection, payload: dict[str, Any]) -> None:
-        await publish(conn, payload["merchant_id"], event_type,
-                      {f: payload.get(f) for f in fields}, payload["created_at"])
-
-    return listen
+async def on_event(conn: asyncpg.Connection,
+                   event: hooks.MemberCreated | hooks.OrderPaid | hooks.OrderRefunded) -> None:
+    await publish(conn, event.merchant_id, event.name,
+                  {f: getattr(event, f) for f in _FIELDS[type(event)]}, event.created_at)
 
 
-LISTENERS = {hook: _listener(hook) for hook in _FIELDS}
+LISTENED = tuple(_FIELDS)
 
 
-async def on_coupon_redeemed(conn: asyncpg.Connection, payload: dict[str, Any]) -> None:
-    merchant_id = await queries.merchant_of_template(conn, payload["template_id"])
+async def on_coupon_redeemed(conn: asyncpg.Connection, event: hooks.CouponRedeemed) -> None:
+    merchant_id = await queries.merchant_of_template(conn, event.template_id)
     if merchant_id is not None:
-        await publish(conn, merchant_id, "coupon.redeemed",
-                      {f: payload.get(f) for f in ("code", "template_id", "order_id")},
-                      payload["redeemed_at"])
+        await publish(conn, merchant_id, event.name,
+                      {"code": event.code, "template_id": event.template_id,
+                       "order_id": event.order_id}, event.redeemed_at)
 
 
 # --- Delivering --------------------------------------------------------------------------
