@@ -13,7 +13,7 @@ from games.draw.routes import routes as draw_routes
 
 # Settlement jobs are many and short; their results are not read by anyone.
 SETTLE_DRAWS = JobSpec("games.settle_draws", tasks.settle_draws, keep_result=0)
-RELEASE_RESERVATIONS = JobSpec("games.release_reservations", tasks.release_reservations)
+RELEASE_RESERVATIONS = JobSpec(service.RELEASE_JOB, tasks.release_reservations)
 SWEEP = JobSpec("games.sweep", tasks.sweep, keep_result=0)
 
 DOMAIN = Domain(

@@ -9,6 +9,7 @@ from engagement.kit.domain import CronSpec, Domain, JobSpec
 from engagement.loyalty.join.routes import routes as join_routes
 from engagement.loyalty.mall import service as mall
 from engagement.loyalty.mall.routes import routes as mall_routes
+from engagement.loyalty.sends import service as sends
 from engagement.loyalty.sends import tasks as send_tasks
 from engagement.loyalty.sends.routes import routes as send_routes
 from engagement.loyalty.tiers import tasks as tier_tasks
@@ -19,7 +20,7 @@ from engagement.loyalty.webhooks.routes import routes as webhook_routes
 
 EVALUATE_TIERS = JobSpec("tiers.evaluate", tier_tasks.evaluate)
 # A send of 100,000 coupons takes seconds, not the default two minutes' worth of margin.
-RUN_SEND = JobSpec("sends.run", send_tasks.run, timeout=1800)
+RUN_SEND = JobSpec(sends.RUN_JOB, send_tasks.run, timeout=1800)
 SCHEDULE_DAILY_SENDS = JobSpec("sends.schedule_daily", send_tasks.schedule_daily)
 SWEEP_SENDS = JobSpec("sends.sweep", send_tasks.sweep, keep_result=0)
 DELIVER_WEBHOOKS = JobSpec("webhooks.deliver_due", webhook_tasks.deliver_due, keep_result=0)

@@ -144,9 +144,13 @@ async def transition(unit: Unit, svc: Services, merchant_id: str, campaign_id: s
         defer_release(unit, campaign_id, now)
 
 
+# The job that gives an ended campaign's unwon reservations back (games/tasks.py
+# ``release_reservations``): its name is spelled here only.
+RELEASE_JOB = "games.release_reservations"
+
+
 def defer_release(unit: Unit, campaign_id: str, now: datetime) -> None:
-    unit.defer("games.release_reservations", campaign_id,
-               job_id=f"games.release_reservations:{campaign_id}",
+    unit.defer(RELEASE_JOB, campaign_id, job_id=f"{RELEASE_JOB}:{campaign_id}",
                defer_until=now + timedelta(seconds=RELEASE_AFTER_END_SECONDS))
 
 

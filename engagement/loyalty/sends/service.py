@@ -35,8 +35,12 @@ ISSUE_BATCH = 5_000  # coupons per transaction: big enough for speed, short enou
 DAILY_SEND_LOCAL_HOUR = 8
 
 
+# The job that runs a send (sends/tasks.py ``run``): its name is spelled here only.
+RUN_JOB = "sends.run"
+
+
 def run_job(unit: Unit, send_id: str) -> None:
-    unit.defer("sends.run", send_id, job_id=f"sends.run:{send_id}")
+    unit.defer(RUN_JOB, send_id, job_id=f"{RUN_JOB}:{send_id}")
 
 
 async def create_send(unit: Unit, merchant_id: str, data: SendCreate,

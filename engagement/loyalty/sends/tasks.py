@@ -51,5 +51,6 @@ async def sweep(ctx: dict[str, Any]) -> int:
     svc: Services = ctx["services"]
     ids = await queries.pending_ids(svc.pool)
     for send_id in ids:
-        await enqueue(svc.redis, Job("sends.run", (send_id,), f"sends.run:{send_id}"))
+        await enqueue(svc.redis, Job(service.RUN_JOB, (send_id,),
+                                     f"{service.RUN_JOB}:{send_id}"))
     return len(ids)
