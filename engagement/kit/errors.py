@@ -1,4 +1,9 @@
-"""Typed errors, turned into HTTP in one handler (see ``install_error_handlers``)."""
+"""Typed errors (``AppError`` subclasses, each with a code and a status), turned into HTTP
+in one place: ``EXCEPTION_HANDLERS``, the table the app factory installs. API clients get
+``{"error": {"code", "message", "details"}}``; a browser opening a page gets a friendly
+page instead (``wants_page``, ``error_page``). A named constraint that a race let past the
+services' own checks maps to its typed error through ``install_constraints`` (filled from
+the domains' records), so it is a 4xx, not a 500."""
 
 from __future__ import annotations
 

@@ -1,11 +1,19 @@
-"""The enqueue facade: the only core module that imports arq.
+"""The enqueue facade: the one module outside ``workers/`` that imports arq. The import-linter
+contract "arq" (pyproject.toml) holds engagement, games and referrals to that; the CLI
+reaches arq only through ``workers/``.
 
-Domains never enqueue directly: they ask their unit of work to defer a job, and the job is
-sent only after the transaction commits (a rollback drops it). Job ids are deterministic so
-that a retried request does not queue the same work twice.
+Work that a transaction creates is deferred on its unit of work (``Unit.defer``) and sent
+only after the commit (``unit_of_work``; a rollback drops it). Where no unit of work opens
+the transaction, callers use ``enqueue`` directly, after their own commit: the draw hot
+path (games/draw/service.py: its row is committed by the group-commit writer, and its
+settlement job is coalesced per time bucket) and the sweepers (games/tasks.py,
+engagement/loyalty/sends/tasks.py), which re-enqueue work PostgreSQL already records as
+pending. Either way domains go through this module, never arq itself. Job ids are
+deterministic (the settlement jobs' carry their time bucket or minute), so a retried request
+does not queue the same work twice.
 
 The queue is handed out typed as a plain redis client (it is one: ArqRedis subclasses it),
-so that no module but this one and workers/ names arq (an import-linter contract).
+so no other module has to name arq.
 """
 
 from __future__ import annotations
