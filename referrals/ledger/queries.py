@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import NamedTuple
 
 import asyncpg
 
@@ -53,7 +53,27 @@ async def count_paid_referral(conn: asyncpg.Connection, beneficiary_id: str, day
     return row is not None
 
 
-async def insert_entries(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> int:
+class EntryRow(NamedTuple):
+    """One commission entry to append, in the column order of insert_entries."""
+
+    id: str
+    merchant_id: str
+    order_id: str
+    beneficiary_id: str
+    buyer_id: str
+    level: int
+    kind: str  # accrual | reversal | clawback
+    cause: str  # 'order' or 'refund:<id>'
+    refund_id: str | None
+    amount: int  # cents, negative for a reversal or clawback
+    rate_bp: int
+    status: str
+    held_by: str | None
+    available_at: datetime | None
+    created_at: datetime
+
+
+async def insert_entries(conn: asyncpg.Connection, rows: list[EntryRow]) -> int:
     """Append entries; one already there (same order, beneficiary, level, cause) is skipped."""
     if not rows:
         return 0

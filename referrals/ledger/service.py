@@ -28,6 +28,7 @@ from engagement.kit.ids import new_id
 from engagement.merchants import queries as merchant_queries
 from referrals import queries as referral_queries
 from referrals.ledger import queries
+from referrals.ledger.queries import EntryRow
 from referrals.phones import same_phone
 from referrals.schemas import Balance
 
@@ -83,7 +84,7 @@ async def accrue(conn: asyncpg.Connection, order: hooks.OrderPaid) -> int:
     available_at = now + timedelta(days=program["hold_days"])
     rates: list[int] = list(program["level_rates_bp"])
     cap = program["max_paid_referrals_per_day"]
-    rows = []
+    rows: list[EntryRow] = []
     for step, status, held_by in edge_states(upline[:len(rates)]):
         level, beneficiary = step["level"], step["beneficiary_id"]
         amount = commission(order.amount, rates[level - 1])
@@ -94,9 +95,11 @@ async def accrue(conn: asyncpg.Connection, order: hooks.OrderPaid) -> int:
         if cap is not None and not await queries.count_paid_referral(conn, beneficiary, day,
                                                                      cap):
             continue
-        rows.append((new_id("com"), merchant_id, order_id, beneficiary, buyer["id"], level,
-                     "accrual", "order", None, amount, rates[level - 1], status, held_by,
-                     available_at, now))
+        rows.append(EntryRow(
+            id=new_id("com"), merchant_id=merchant_id, order_id=order_id,
+            beneficiary_id=beneficiary, buyer_id=buyer["id"], level=level, kind="accrual",
+            cause="order", refund_id=None, amount=amount, rate_bp=rates[level - 1],
+            status=status, held_by=held_by, available_at=available_at, created_at=now))
     return await queries.insert_entries(conn, rows)
 
 
@@ -105,7 +108,7 @@ async def reverse(conn: asyncpg.Connection, refund: hooks.OrderRefunded) -> int:
     merchant_id, order_id = refund.merchant_id, refund.order_id
     refund_id = refund.refund_id
     now: datetime = refund.created_at
-    rows = []
+    rows: list[EntryRow] = []
     for accrual in await queries.accruals_of_order(conn, merchant_id, order_id):
         if accrual["status"] == "rejected":
             continue
@@ -114,10 +117,13 @@ async def reverse(conn: asyncpg.Connection, refund: hooks.OrderRefunded) -> int:
         if amount == 0:
             continue
         kind = "clawback" if accrual["status"] == "available" else "reversal"
-        rows.append((new_id("com"), merchant_id, order_id, accrual["beneficiary_id"],
-                     accrual["buyer_id"], accrual["level"], kind, f"refund:{refund_id}",
-                     refund_id, -amount, accrual["rate_bp"], "reversed", None,
-                     accrual["available_at"], now))
+        rows.append(EntryRow(
+            id=new_id("com"), merchant_id=merchant_id, order_id=order_id,
+            beneficiary_id=accrual["beneficiary_id"], buyer_id=accrual["buyer_id"],
+            level=accrual["level"], kind=kind, cause=f"refund:{refund_id}",
+            refund_id=refund_id, amount=-amount, rate_bp=accrual["rate_bp"],
+            status="reversed", held_by=None, available_at=accrual["available_at"],
+            created_at=now))
     return await queries.insert_entries(conn, rows)
 
 
