@@ -5,12 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, cast
+from typing import cast
 
 import asyncpg
-
-Connection = asyncpg.Connection
-Pool = asyncpg.Pool
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -44,7 +41,3 @@ async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
     """One transaction per request or job; services take the connection and never commit."""
     async with pool.acquire() as conn, conn.transaction():
         yield cast(asyncpg.Connection, conn)
-
-
-def record_to_dict(record: Any) -> dict[str, Any]:
-    return dict(record) if record is not None else {}
