@@ -31,7 +31,7 @@ from engagement.members import queries as member_queries
 from referrals import queries, service
 from referrals.ledger import queries as ledger_queries
 from referrals.ledger import service as ledger
-from referrals.schemas import DEFAULT_PROGRAM, ProgramIn
+from referrals.schemas import DEFAULT_PROGRAM, MAX_LEVELS, ProgramIn
 
 TOP_REFERRERS = 20
 DOWNLINE_ROWS = 500
@@ -135,7 +135,7 @@ def _shown(raw: bytes, data: dict[str, str]) -> dict[str, Any]:
     lists = parse_qs(raw.decode("utf-8", "replace"))
     return {"enabled": data.get("enabled") in ("on", "1", "true"), "reward": data.get("reward", ""),
             "share": lists.get("share", []),
-            "levels": [data.get(f"level-{n}", "").strip() for n in (1, 2, 3)],
+            "levels": [data.get(f"level-{n}", "").strip() for n in range(1, MAX_LEVELS + 1)],
             "trigger": data.get("trigger", "every_order"),
             "hold_days": data.get("hold_days", ""), "daily_cap": data.get("daily_cap", ""),
             "ip_cap": data.get("ip_cap", "")}

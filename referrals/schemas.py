@@ -12,6 +12,11 @@ from engagement.kit.pagination import PageQuery
 Trigger = Literal["first_order", "every_order"]
 EntryStatus = Literal["held", "pending", "available", "rejected", "reversed"]
 BindingStatus = Literal["active", "held", "rejected"]
+# Commission depth: a program pays at most this many levels up the referral graph (level 1
+# is the buyer's referrer). Three, as the law on multi-level selling in China draws the
+# line there; the CHECKs referral_programs_levels_bounded and commission_entries_level_range
+# (migration 0004) hold PostgreSQL to it too, and the console's form has one field a level.
+MAX_LEVELS = 3
 
 
 class Level(BaseModel):
@@ -36,7 +41,7 @@ class ProgramIn(BaseModel):
         description="other coupon templates members may share links for")
     levels: list[Level] = Field(default_factory=lambda: [Level(rate_bp=1000),
                                                          Level(rate_bp=500)],
-                                min_length=1, max_length=3,
+                                min_length=1, max_length=MAX_LEVELS,
                                 description="level 1 is the buyer's referrer; at most 3; "
                                             "two (10% and 5%) when left out")
     trigger: Trigger

@@ -30,7 +30,7 @@ from referrals import queries as referral_queries
 from referrals.ledger import queries
 from referrals.ledger.queries import EntryRow
 from referrals.phones import same_phone
-from referrals.schemas import Balance
+from referrals.schemas import MAX_LEVELS, Balance
 
 BP = 10_000
 
@@ -66,7 +66,7 @@ async def accrue(conn: asyncpg.Connection, order: hooks.OrderPaid) -> int:
     buyer = await referral_queries.member_brief(conn, order.member_id)
     if buyer is None:
         return 0
-    upline = await referral_queries.upline(conn, buyer["id"], 3)
+    upline = await referral_queries.upline(conn, buyer["id"], MAX_LEVELS)
     if not upline:
         return 0
     first_order = await queries.record_first_order(conn, merchant_id, buyer["id"], order_id)
