@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import weakref
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from games.draw.protocol import (
 
 _LUA = Path(__file__).parent / "lua"
 
-_ScriptCall = tuple[list[str], list[str]]  # one script call's keys and arguments
+_ScriptCall = tuple[Sequence[str], list[str]]  # one script call's keys and arguments
 
 
 class Scripts:
@@ -43,11 +44,11 @@ class Scripts:
             _PipelinedEvalsha(redis, self.draw), max_size=256, max_in_flight=1)
 
     async def run_draw(self, keys: DrawKeys, args: DrawArgs) -> DrawReply:
-        raw = await self._draws.submit((keys.ordered(), [args.pack()]))
+        raw = await self._draws.submit((keys, [args.pack()]))
         return parse_draw_reply(raw)
 
     async def run_undo(self, keys: DrawKeys, args: UndoArgs) -> None:
-        await self.undo(keys=keys.ordered(), args=args.pack())
+        await self.undo(keys=keys, args=args.pack())
 
     async def run_seed(self, key: str, holdings: dict[str, int], ttl: int) -> None:
         """Seed a member's coupon holdings (DrawKeys.held) unless already there."""
