@@ -9,10 +9,11 @@ from engagement.kit.i18n import N_
 from games import demo, tasks
 from games.campaigns import console, pages, service
 from games.campaigns.routes import routes as campaign_routes
+from games.draw import service as draw_service
 from games.draw.routes import routes as draw_routes
 
 # Settlement jobs are many and short; their results are not read by anyone.
-SETTLE_DRAWS = JobSpec("games.settle_draws", tasks.settle_draws, keep_result=0)
+SETTLE_DRAWS = JobSpec(draw_service.SETTLE_JOB, tasks.settle_draws, keep_result=0)
 RELEASE_RESERVATIONS = JobSpec(service.RELEASE_JOB, tasks.release_reservations)
 SWEEP = JobSpec("games.sweep", tasks.sweep, keep_result=0)
 

@@ -15,6 +15,7 @@ from engagement.kit.state import Services
 from games.campaigns import queries as campaign_queries
 from games.campaigns import service
 from games.draw import queries as draw_queries
+from games.draw import service as draw_service
 from games.draw import settlement
 
 log = logging.getLogger(__name__)
@@ -51,8 +52,9 @@ async def sweep(ctx: dict[str, Any]) -> dict[str, int]:
         svc.pool, now - timedelta(seconds=SETTLE_STALE_SECONDS))
     minute = int(time.time()) // 60
     for campaign_id in stale:
-        await enqueue(svc.redis, Job("games.settle_draws", (campaign_id,),
-                                     job_id=f"games.settle_draws:{campaign_id}:sweep:{minute}"))
+        job = draw_service.SETTLE_JOB
+        await enqueue(svc.redis, Job(job, (campaign_id,),
+                                     job_id=f"{job}:{campaign_id}:sweep:{minute}"))
     ended = 0
     for row in await campaign_queries.campaigns_past_end(svc.pool, now):
         async with svc.unit() as unit:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 from cachetools import TTLCache
@@ -16,6 +16,8 @@ from engagement.kit.clock import Clock
 from engagement.kit.config import Settings
 from engagement.kit.constants import MEMBER_TOKEN_CACHE_SECONDS
 from engagement.kit.jobs import Unit, unit_of_work
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -28,8 +30,17 @@ class Services:
     # Member-token lookups, so a member's burst of draws costs one PostgreSQL read.
     principals: TTLCache[bytes, Any] = field(
         default_factory=lambda: TTLCache(maxsize=50_000, ttl=MEMBER_TOKEN_CACHE_SECONDS))
-    # Per-process helpers a domain keeps beside the pool (e.g. the draw writer), by name.
-    local: dict[str, Any] = field(default_factory=dict)
+    # Per-process helpers a domain keeps beside the pool and Redis (the draw writer, the
+    # draw scripts), one of each class: see ``helper``.
+    _helpers: dict[type, Any] = field(default_factory=dict, repr=False)
+
+    def helper(self, kind: type[T], make: Callable[[], T]) -> T:
+        """This process's one ``kind``, made on first use. Keyed by the class itself, so
+        two domains cannot collide on a name and the caller gets its own type back."""
+        found = self._helpers.get(kind)
+        if found is None:
+            found = self._helpers[kind] = make()
+        return found
 
     @asynccontextmanager
     async def unit(self) -> AsyncIterator[Unit]:

@@ -30,7 +30,8 @@ from games.campaigns.schemas import (
 )
 from games.draw import hot_state
 from games.draw import queries as draw_queries
-from games.draw.scripts import CampaignKeys, read_counts, scripts_for
+from games.draw.protocol import CampaignKeys
+from games.draw.scripts import read_counts, scripts_for
 from games.errors import (
     CampaignEnded,
     CampaignLiveLocked,
@@ -157,7 +158,7 @@ def defer_release(unit: Unit, campaign_id: str, now: datetime) -> None:
 async def after_change(svc: Services, campaign_id: str, time_zone: str) -> None:
     """Once committed: bring hot state up to date, priming it if there is none (a freshly
     published campaign), so the first draws do not all find it missing at once."""
-    scripts = scripts_for(svc.redis)
+    scripts = scripts_for(svc)
     if not await hot_state.patch(svc.pool, scripts, svc.settings, campaign_id):
         await hot_state.prime(svc.pool, svc.redis, scripts, svc.settings, campaign_id,
                               time_zone, svc.clock.now())
@@ -216,7 +217,7 @@ async def stats(svc: Services, merchant_id: str, campaign_id: str, time_zone: st
     if campaign["status"] != "draft":
         keys = CampaignKeys.of(campaign_id)
         if not await svc.redis.exists(keys.meta):
-            await hot_state.prime(svc.pool, svc.redis, scripts_for(svc.redis), svc.settings,
+            await hot_state.prime(svc.pool, svc.redis, scripts_for(svc), svc.settings,
                                   campaign_id, time_zone, svc.clock.now())
         counters = await read_counts(svc.redis, keys.stats)
         draws, players = counters.get("draws", 0), counters.get("players", 0)

@@ -4,7 +4,6 @@ What the draw scripts are called with and answer is laid out in protocol.py."""
 from __future__ import annotations
 
 import json
-import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError, ResponseError
 
 from engagement.kit.batch import MicroBatcher
+from engagement.kit.state import Services
 from games.draw.protocol import (
     CampaignKeys,
     DrawArgs,
@@ -120,15 +120,10 @@ def _strs(values: dict[str, int]) -> dict[str, str]:
     return {k: str(v) for k, v in values.items()}
 
 
-_scripts: weakref.WeakKeyDictionary[Redis, Scripts] = weakref.WeakKeyDictionary()
-
-
-def scripts_for(redis: Redis) -> Scripts:
-    """One set of registered scripts per Redis client (they cache their SHA)."""
-    found = _scripts.get(redis)
-    if found is None:
-        found = _scripts[redis] = Scripts(redis)
-    return found
+def scripts_for(svc: Services) -> Scripts:
+    """The process's registered scripts (they cache their SHA, and concurrent draws share
+    their pipeline)."""
+    return svc.helper(Scripts, lambda: Scripts(svc.redis))
 
 
 async def read_counts(redis: Redis, key: str) -> dict[str, int]:

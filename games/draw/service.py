@@ -70,7 +70,7 @@ async def draw(svc: Services, principal: MemberPrincipal, campaign_id: str,
     now = svc.clock.now()
     day = now.astimezone(ZoneInfo(principal.merchant.time_zone)).date()
     keys = DrawKeys.of(campaign_id, principal.member_id, day, idempotency_key)
-    scripts = scripts_for(svc.redis)
+    scripts = scripts_for(svc)
     draw_id = new_id("drw")
     created_at = now.astimezone(UTC).isoformat(timespec="milliseconds")
     record_checked = False
@@ -150,7 +150,7 @@ async def _seed_holdings(svc: Services, key: str, campaign_id: str, member_id: s
         if row["per_member_limit"] is not None:
             holdings[f"l:{row['template_id']}"] = row["per_member_limit"]
             holdings[f"h:{row['template_id']}"] = row["held"]
-    await scripts_for(svc.redis).run_seed(key, holdings, COUPON_HOLDINGS_TTL_SECONDS)
+    await scripts_for(svc).run_seed(key, holdings, COUPON_HOLDINGS_TTL_SECONDS)
 
 
 async def _persist(svc: Services, principal: MemberPrincipal, row: DrawRow
@@ -235,8 +235,17 @@ async def _prime_from_record(svc: Services, principal: MemberPrincipal, campaign
         raise NotFound("No such campaign.")
     if campaign["status"] == "draft":
         raise CampaignNotActive(status="draft")
-    await hot_state.prime(svc.pool, svc.redis, scripts_for(svc.redis), svc.settings,
+    await hot_state.prime(svc.pool, svc.redis, scripts_for(svc), svc.settings,
                           campaign_id, principal.merchant.time_zone, now)
+
+
+# The job that turns a campaign's wins into coupons and points (games/tasks.py
+# ``settle_draws``): its name is spelled here only.
+SETTLE_JOB = "games.settle_draws"
+
+
+class _SettleBuckets(dict[str, int]):
+    """The last settlement bucket this process enqueued, by campaign."""
 
 
 async def _enqueue_settlement(svc: Services, campaign_id: str) -> None:
@@ -245,14 +254,14 @@ async def _enqueue_settlement(svc: Services, campaign_id: str) -> None:
     Each process remembers the last bucket it enqueued for, to skip the round trips."""
     bucket_ms = svc.settings.settle_bucket_ms
     bucket = int(time.time() * 1000) // bucket_ms
-    last: dict[str, int] = svc.local.setdefault("games.settle_buckets", {})
+    last = svc.helper(_SettleBuckets, _SettleBuckets)
     if last.get(campaign_id) == bucket:
         return
     last[campaign_id] = bucket
     run_at = datetime.fromtimestamp((bucket + 1) * bucket_ms / 1000, tz=UTC)
     try:
-        await enqueue(svc.redis, Job("games.settle_draws", (campaign_id,),
-                                     job_id=f"games.settle_draws:{campaign_id}:{bucket}",
+        await enqueue(svc.redis, Job(SETTLE_JOB, (campaign_id,),
+                                     job_id=f"{SETTLE_JOB}:{campaign_id}:{bucket}",
                                      defer_until=run_at))
     except Exception:  # the next win retries; the sweeper finds anything left behind
         last.pop(campaign_id, None)

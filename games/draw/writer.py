@@ -59,7 +59,4 @@ class DrawWriter:
 
 def writer_for(services: Services) -> DrawWriter:
     """One writer per process and pool, so concurrent requests share its batches."""
-    writer: DrawWriter | None = services.local.get("games.draw.writer")
-    if writer is None:
-        writer = services.local["games.draw.writer"] = DrawWriter(services.pool)
-    return writer
+    return services.helper(DrawWriter, lambda: DrawWriter(services.pool))

@@ -27,7 +27,7 @@ from tests.factories import Factory
 
 async def _draw_many(services: Services, merchant_id: str, campaign_id: str,
                      n: int) -> list[Drawn]:
-    scripts = scripts_for(services.redis)
+    scripts = scripts_for(services)
     now = services.clock.now()
     results: list[Drawn] = []
     batch = 2000
@@ -52,7 +52,7 @@ async def _primed(factory: Factory, services: Services, prizes: list[dict[str, o
                   ) -> tuple[str, dict[str, object]]:
     shop = await factory.merchant()
     campaign = await factory.campaign(shop, prizes)
-    await hot_state.prime(services.pool, services.redis, scripts_for(services.redis),
+    await hot_state.prime(services.pool, services.redis, scripts_for(services),
                           services.settings, campaign["id"], "Asia/Shanghai",
                           datetime.now(UTC))
     return shop.id, campaign

@@ -142,5 +142,5 @@ def test_an_unknown_verdict_is_an_error_not_a_reply() -> None:
 async def test_a_draw_on_an_unprimed_campaign_answers_not_primed(services: Services) -> None:
     """The whole way: keys and args packed, the batch, the script, the reply parsed."""
     keys = DrawKeys.of("cmp_none", "mem_1", date(2026, 11, 23), None)
-    reply = await scripts_for(services.redis).run_draw(keys, ARGS)
+    reply = await scripts_for(services).run_draw(keys, ARGS)
     assert reply == NotPrimed()
