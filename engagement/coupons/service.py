@@ -165,6 +165,27 @@ async def redeem(conn: asyncpg.Connection, merchant_id: str, code: str, now: dat
                      order_id=row["order_id"])
 
 
+class UnknownCoupon(InvalidInput):
+    code, message = "unknown_coupon", "No coupon of this merchant has this code."
+
+
+class CouponNotOwned(Conflict):
+    code, message = "coupon_not_owned", "This coupon belongs to another member."
+
+
+class CouponMinSpendNotMet(Conflict):
+    code, message = "coupon_min_spend_not_met", "The order is below this coupon's minimum spend."
+
+
+def ensure_applicable(coupon: asyncpg.Record, *, member_id: str, spend: int) -> None:
+    """Whether a coupon (a row of coupons_by_codes) may go with an order: it is the
+    buyer's own, and the order reaches its template's minimum spend (cents)."""
+    if coupon["member_id"] != member_id:
+        raise CouponNotOwned(code=coupon["code"])
+    if spend < coupon["min_spend"]:
+        raise CouponMinSpendNotMet(code=coupon["code"], min_spend=coupon["min_spend"])
+
+
 async def issue_single(conn: asyncpg.Connection, merchant_id: str, template_id: str,
                        member_id: str, *, source: str, now: datetime) -> asyncpg.Record:
     """Issue one coupon straight from a template's free inventory, outside any campaign (a

@@ -39,18 +39,6 @@ class UnknownMember(InvalidInput):
     code, message = "unknown_member", "No member of this merchant has this id."
 
 
-class UnknownCoupon(InvalidInput):
-    code, message = "unknown_coupon", "No coupon of this merchant has this code."
-
-
-class CouponNotOwned(Conflict):
-    code, message = "coupon_not_owned", "This coupon belongs to another member."
-
-
-class CouponMinSpendNotMet(Conflict):
-    code, message = "coupon_min_spend_not_met", "The order is below this coupon's minimum spend."
-
-
 
 
 def order_out(row: asyncpg.Record) -> OrderOut:
@@ -101,11 +89,8 @@ async def _redeem_coupons(conn: asyncpg.Connection, merchant_id: str, data: Orde
     for index, code in enumerate(data.coupon_codes):
         coupon = found.get(code)
         if coupon is None:
-            raise UnknownCoupon(code=code, fields=[{"field": f"coupon_codes.{index}"}])
-        if coupon["member_id"] != data.member_id:
-            raise CouponNotOwned(code=code)
-        if data.amount < coupon["min_spend"]:
-            raise CouponMinSpendNotMet(code=code, min_spend=coupon["min_spend"])
+            raise coupons.UnknownCoupon(code=code, fields=[{"field": f"coupon_codes.{index}"}])
+        coupons.ensure_applicable(coupon, member_id=data.member_id, spend=data.amount)
     # Templates' counter rows are locked in one fixed order: two orders never deadlock.
     for coupon in sorted(found.values(), key=lambda c: (c["template_id"], c["code"])):
         await coupons.redeem(conn, merchant_id, coupon["code"], now, data.id)
