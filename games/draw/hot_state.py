@@ -38,18 +38,23 @@ def build_meta(campaign: asyncpg.Record, prizes: list[asyncpg.Record],
         "total": _opt(campaign["per_member_total"]),
         "entry_cost": str(campaign["entry_cost_points"]),
         "prizes": json.dumps([_prize(p) for p in prizes], ensure_ascii=False),
-        # Members' coupon holdings are seeded before their first draw (per-member limits).
-        "coupons": "1" if any(p["kind"] == "coupon" for p in prizes) else "0",
+        # Members' coupon holdings are seeded before their first draw, only where a prize's
+        # coupon has a per-member limit: a campaign without one pays nothing for the rule.
+        "coupons": "1" if any(_limited(p) for p in prizes) else "0",
         "total_weight": str(sum(p["weight"] for p in prizes)),
         "rate_limit": str(settings.draw_rate_limit),
         "rate_window": str(settings.draw_rate_window_seconds),
     }
 
 
+def _limited(p: asyncpg.Record) -> bool:
+    return p["kind"] == "coupon" and p["per_member_limit"] is not None
+
+
 def _prize(p: asyncpg.Record) -> dict[str, object]:
     prize: dict[str, object] = {"id": p["id"], "name": p["name"], "kind": p["kind"],
                                 "w": p["weight"]}
-    if p["kind"] == "coupon":
+    if _limited(p):  # the script counts this prize against the member's holdings
         prize["t"] = p["coupon_template_id"]
     return prize
 

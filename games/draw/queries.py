@@ -32,8 +32,11 @@ async def campaign_by_id(conn: asyncpg.Connection | asyncpg.Pool, campaign_id: s
 
 async def prizes(conn: asyncpg.Connection | asyncpg.Pool,
                  campaign_id: str) -> list[asyncpg.Record]:
+    """A campaign's prizes in order, with their coupon template's per-member limit."""
     return await conn.fetch(
-        f"SELECT {_PRIZE} FROM campaign_prizes WHERE campaign_id = $1 ORDER BY position",
+        f"""SELECT {_PRIZE}, (SELECT t.per_member_limit FROM coupon_templates t
+                              WHERE t.id = coupon_template_id) AS per_member_limit
+            FROM campaign_prizes WHERE campaign_id = $1 ORDER BY position""",
         campaign_id,
     )
 
