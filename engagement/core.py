@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from engagement import pages
 from engagement.console import routes as console
+from engagement.coupons import console as coupon_console
 from engagement.coupons import service as coupons
 from engagement.coupons import tasks as coupon_tasks
 from engagement.coupons.routes import routes as coupon_routes
@@ -12,6 +13,7 @@ from engagement.kit import hooks
 from engagement.kit.constants import PURGE_TOKENS_EVERY_MINUTES
 from engagement.kit.domain import CronSpec, Domain, JobSpec, NavItem
 from engagement.kit.i18n import N_
+from engagement.members import console as member_console
 from engagement.members import service as members
 from engagement.members import tasks as member_tasks
 from engagement.members.routes import routes as member_routes
@@ -30,10 +32,10 @@ PURGE_RESPONSES = JobSpec("points.purge_idempotent_responses",
 DOMAIN = Domain(
     name="core",
     routes=(*member_routes, *coupon_routes, *pages.routes, *order_routes, *points_routes),
-    console_routes=tuple(console.routes),
+    console_routes=(*console.routes, *coupon_console.routes, *member_console.routes),
     console_nav=(NavItem("coupons", "/console/coupons", N_("优惠券"), order=20),
                  NavItem("members", "/console/members", N_("会员"), order=30)),
-    console_notices=console.NOTICES,
+    console_notices={**console.NOTICES, **coupon_console.NOTICES},
     home_sections=(("coupons", pages.coupons_section),),
     jobs=(PURGE_TOKENS, EXPIRE_COUPONS, EXPIRE_POINTS, PURGE_RESPONSES),
     crons=(

@@ -65,3 +65,34 @@ async def principal_by_token_hash(conn: asyncpg.Connection | asyncpg.Pool, token
 async def delete_expired_tokens(conn: asyncpg.Connection, now: datetime) -> int:
     status = await conn.execute("DELETE FROM member_tokens WHERE expires_at <= $1", now)
     return int(status.split()[-1])
+
+
+# The console's member pages.
+
+_LISTED = "id, external_id, phone, name, birthday, points, tier, referrer_id, created_at"
+
+
+def like_pattern(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def search_members(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
+                         q: str | None, before: str | None,
+                         limit: int) -> list[asyncpg.Record]:
+    """Newest first; q matches an id or external id exactly, a phone by its start, a name
+    anywhere in it."""
+    escaped = like_pattern(q) if q else None
+    return await conn.fetch(
+        f"""SELECT {_LISTED} FROM members
+            WHERE merchant_id = $1
+              AND ($2::text IS NULL OR id = $2 OR external_id = $2
+                   OR phone LIKE $3 || '%' OR name ILIKE '%' || $3 || '%')
+              AND ($4::text IS NULL OR id < $4)
+            ORDER BY id DESC LIMIT $5""",
+        merchant_id, q, escaped, before, limit,
+    )
+
+
+async def count_members(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str) -> int:
+    return int(await conn.fetchval("SELECT count(*) FROM members WHERE merchant_id = $1",
+                                   merchant_id))

@@ -74,3 +74,24 @@ async def refunds_of_order(conn: asyncpg.Connection | asyncpg.Pool, merchant_id:
            ORDER BY id""",
         merchant_id, order_id,
     )
+
+
+async def orders_of_member(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
+                           member_id: str, limit: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT id, amount, refunded, coupon_codes, created_at FROM orders
+           WHERE merchant_id = $1 AND member_id = $2
+           ORDER BY created_at DESC, id DESC LIMIT $3""",
+        merchant_id, member_id, limit,
+    )
+
+
+async def order_totals_of_member(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
+                                 member_id: str) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        """SELECT count(*) AS orders, coalesce(sum(amount - refunded), 0) AS spent
+           FROM orders WHERE merchant_id = $1 AND member_id = $2""",
+        merchant_id, member_id,
+    )
+    assert row is not None
+    return row

@@ -155,3 +155,12 @@ async def delete_idempotent_responses_before(conn: asyncpg.Connection, before: d
     result: str = await conn.execute(
         "DELETE FROM idempotent_responses WHERE created_at < $1", before)
     return int(result.split()[-1])
+
+
+async def points_of_member(conn: asyncpg.Connection | asyncpg.Pool, member_id: str,
+                           limit: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT id, delta, reason, created_at, expires_at FROM points_ledger
+           WHERE member_id = $1 ORDER BY id DESC LIMIT $2""",
+        member_id, limit,
+    )

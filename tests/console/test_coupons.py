@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from engagement.console import routes as console_routes
+from engagement.coupons import console as coupon_console
 from engagement.coupons.service import issue_single
 from engagement.kit.db import transaction
 from engagement.kit.state import Services
@@ -108,7 +108,7 @@ async def test_unlimited_templates_have_nothing_to_top_up(shop: Console,
 async def test_the_list_is_paged_and_every_template_is_on_exactly_one_page(
         shop: Console, rival: Console, factory: Factory,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(console_routes, "TEMPLATES_PER_PAGE", 3)
+    monkeypatch.setattr(coupon_console, "TEMPLATES_PER_PAGE", 3)
     ours = {(await factory.template(shop.merchant, name=f"券{i}"))["id"] for i in range(8)}
     await factory.template(rival.merchant, name="隔壁的券")
     seen: list[str] = []
@@ -127,7 +127,7 @@ async def test_the_list_is_paged_and_every_template_is_on_exactly_one_page(
     assert len(seen) == len(set(seen)) and set(seen) == ours
     assert seen == sorted(seen, reverse=True)  # newest first, as before
     # A page boundary that falls exactly on the last template leaves no "next" link.
-    monkeypatch.setattr(console_routes, "TEMPLATES_PER_PAGE", 4)
+    monkeypatch.setattr(coupon_console, "TEMPLATES_PER_PAGE", 4)
     second = await shop.get(f"/console/coupons?before={seen[3]}")
     assert len(re.findall(r"<tr data-template-id=", second.text)) == 4
     assert "data-next-page" not in second.text
