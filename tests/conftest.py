@@ -31,6 +31,7 @@ from engagement.kit.config import Settings
 from engagement.kit.embedded import EmbeddedServers
 from engagement.kit.migrate import apply_migrations
 from engagement.kit.state import Services
+from tests.console.helpers import Console, console
 from tests.factories import Factory
 
 TEST_REDIS_DB = int(os.environ.get("ENGAGEMENT_TEST_REDIS_DB", "15"))
@@ -160,3 +161,23 @@ def web_server(settings: Settings, tmp_path_factory: pytest.TempPathFactory
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+# Signed-in console sessions of two merchants, for the console's tests and CSRF's.
+
+@pytest.fixture
+async def shop(app: object, factory: Factory, services: Services) -> AsyncIterator[Console]:
+    c = await console(app, factory, services, "拾光咖啡", "owner@shiguang.example")
+    try:
+        yield c
+    finally:
+        await c.client.aclose()
+
+
+@pytest.fixture
+async def rival(app: object, factory: Factory, services: Services) -> AsyncIterator[Console]:
+    c = await console(app, factory, services, "隔壁奶茶", "boss@rival.example")
+    try:
+        yield c
+    finally:
+        await c.client.aclose()

@@ -5,28 +5,17 @@ before signing in) does not pass."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
 
 from engagement.kit.constants import CONSOLE_COOKIE
 from engagement.kit.state import Services
-from tests.console.helpers import HTML, Console, add_user, console, csrf_token, login
+from tests.console.helpers import HTML, Console, add_user, csrf_token, login
 from tests.factories import Factory
 from tests.referrals.helpers import program
 
 NEW_COUPON = {"name": "满50减10", "discount_type": "amount_off", "amount": "10",
               "valid_days": "30", "stock": "100"}
-
-
-@pytest.fixture
-async def shop(app: object, factory: Factory, services: Services) -> AsyncIterator[Console]:
-    c = await console(app, factory, services, "拾光咖啡", "owner@shiguang.example")
-    try:
-        yield c
-    finally:
-        await c.client.aclose()
 
 
 async def _templates(services: Services) -> int:
