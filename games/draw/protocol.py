@@ -46,12 +46,20 @@ def _campaign_keys(campaign_id: str) -> CampaignKeys:
     return CampaignKeys(t, f"{t}:meta", f"{t}:wins", f"{t}:qty", f"{t}:stats", f"{t}:prime")
 
 
+def _day_key(tag: str, member_id: str, day: date) -> str:
+    return f"{tag}:day:{day.isoformat()}:{member_id}"
+
+
+def _total_key(tag: str, member_id: str) -> str:
+    return f"{tag}:tot:{member_id}"
+
+
 def member_day_key(campaign_id: str, member_id: str, day: date) -> str:
-    return f"{_tag(campaign_id)}:day:{day.isoformat()}:{member_id}"
+    return _day_key(_campaign_keys(campaign_id).tag, member_id, day)
 
 
 def member_total_key(campaign_id: str, member_id: str) -> str:
-    return f"{_tag(campaign_id)}:tot:{member_id}"
+    return _total_key(_campaign_keys(campaign_id).tag, member_id)
 
 
 class DrawKeys(NamedTuple):
@@ -70,13 +78,13 @@ class DrawKeys(NamedTuple):
     @classmethod
     def of(cls, campaign_id: str, member_id: str, day: date, idempotency_key: str | None
            ) -> DrawKeys:
-        """The per-member keys are spelled as member_day_key and member_total_key spell
-        them (the re-prime writes those), from the campaign's cached tag."""
+        """The day and total keys are the ones the re-prime writes (member_day_key,
+        member_total_key), built from the campaign's cached tag."""
         c = _campaign_keys(campaign_id)
         t = c.tag
         idem = f"{t}:idem:{member_id}:{idempotency_key}" if idempotency_key else f"{t}:idem:-"
         return cls(meta=c.meta, wins=c.wins, qty=c.qty,
-                   day=f"{t}:day:{day.isoformat()}:{member_id}", total=f"{t}:tot:{member_id}",
+                   day=_day_key(t, member_id, day), total=_total_key(t, member_id),
                    idempotency=idem, burst=f"{t}:burst:{member_id}", stats=c.stats,
                    held=f"{t}:held:{member_id}")
 

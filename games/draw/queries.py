@@ -187,8 +187,9 @@ async def draw_by_idempotency_key(conn: asyncpg.Connection | asyncpg.Pool, campa
 
 async def coupon_holdings(conn: asyncpg.Connection | asyncpg.Pool, campaign_id: str,
                           member_id: str) -> list[asyncpg.Record]:
-    """For each coupon template among a campaign's prizes: its per-member limit and how many
-    the member holds, counting wins of it not yet settled into coupons (in any campaign)."""
+    """For each coupon template among a campaign's prizes that has a per-member limit: the
+    limit and how many the member holds, counting wins of it not yet settled into coupons
+    (in any campaign)."""
     return await conn.fetch(
         """SELECT t.id AS template_id, t.per_member_limit,
                   (SELECT count(*) FROM coupons c
@@ -197,7 +198,8 @@ async def coupon_holdings(conn: asyncpg.Connection | asyncpg.Pool, campaign_id: 
                    WHERE d.member_id = $2 AND d.outcome = 'win' AND d.settled_at IS NULL
                      AND p.coupon_template_id = t.id) AS held
            FROM coupon_templates t
-           WHERE t.id IN (SELECT coupon_template_id FROM campaign_prizes
+           WHERE t.per_member_limit IS NOT NULL
+             AND t.id IN (SELECT coupon_template_id FROM campaign_prizes
                           WHERE campaign_id = $1 AND kind = 'coupon')""",
         campaign_id, member_id,
     )

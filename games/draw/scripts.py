@@ -30,7 +30,7 @@ _ScriptCall = tuple[Sequence[str], list[str]]  # one script call's keys and argu
 
 
 class Scripts:
-    """The Lua scripts, loaded once per Redis client (EVALSHA, falling back to EVAL)."""
+    """The Lua scripts, registered once per process (EVALSHA, falling back to EVAL)."""
 
     def __init__(self, redis: Redis) -> None:
         self.redis = redis

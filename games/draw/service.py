@@ -147,9 +147,8 @@ async def _seed_holdings(svc: Services, key: str, campaign_id: str, member_id: s
     """Tell the draw script how many of each limited prize coupon the member already has."""
     holdings: dict[str, int] = {}
     for row in await queries.coupon_holdings(svc.pool, campaign_id, member_id):
-        if row["per_member_limit"] is not None:
-            holdings[f"l:{row['template_id']}"] = row["per_member_limit"]
-            holdings[f"h:{row['template_id']}"] = row["held"]
+        holdings[f"l:{row['template_id']}"] = row["per_member_limit"]
+        holdings[f"h:{row['template_id']}"] = row["held"]
     await scripts_for(svc).run_seed(key, holdings, COUPON_HOLDINGS_TTL_SECONDS)
 
 
