@@ -1,5 +1,5 @@
 """The business core's Domain record: members, coupons, orders, points, the member pages'
-shell and the console's own pages (coupons, members, sign-in)."""
+shell, the console's sign-in, and the coupons' and members' console pages."""
 
 from __future__ import annotations
 

@@ -1,11 +1,11 @@
 """The one way a domain plugs in: a small record of what it brings.
 
-Each domain package exports one ``Domain`` (in its ``domain.py``); the composition roots
-(the app factory, the worker settings, the CLI) iterate one list of them
-(``engagement/domains.py``). Nothing registers itself as a side effect of being imported,
-and nothing is looked up at run time by a name that might not have been wired: what a
-domain does not declare here does not happen, and what it declares is visible in one
-place. (Polar's server and Django's AppConfig are the models.)"""
+Each domain package exports one ``Domain`` (in its ``domain.py``; the business core's is
+``engagement/core.py``); the composition roots (the app factory, the worker settings, the
+CLI) iterate one list of them (``engagement/domains.py``). Nothing registers itself as a
+side effect of being imported, and nothing is looked up at run time by a name that might
+not have been wired: what a domain does not declare here does not happen, and what it
+declares is visible in one place. (Polar's server and Django's AppConfig are the models.)"""
 
 from __future__ import annotations
 
