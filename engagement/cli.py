@@ -149,7 +149,7 @@ def cmd_merchant_create(args: argparse.Namespace) -> int:
             import getpass
 
             password = getpass.getpass("Console password: ")
-        user = UserCreate(email=args.email, password=password)
+        user = UserCreate(email=args.email, password=password, role="owner")
 
     async def create(dsn: str) -> dict[str, str]:
         from engagement.console.service import create_user

@@ -22,6 +22,7 @@ from engagement.orders.routes import routes as order_routes
 from engagement.points import service as points
 from engagement.points import tasks as points_tasks
 from engagement.points.routes import routes as points_routes
+from engagement.stores.routes import routes as store_routes
 
 PURGE_TOKENS = JobSpec("members.purge_expired_tokens", member_tasks.purge_expired_tokens)
 EXPIRE_COUPONS = JobSpec("coupons.expire_due", coupon_tasks.expire_due)
@@ -31,7 +32,8 @@ PURGE_RESPONSES = JobSpec("points.purge_idempotent_responses",
 
 DOMAIN = Domain(
     name="core",
-    routes=(*member_routes, *coupon_routes, *pages.routes, *order_routes, *points_routes),
+    routes=(*member_routes, *coupon_routes, *pages.routes, *order_routes, *points_routes,
+            *store_routes),
     console_routes=(*console.routes, *coupon_console.routes, *member_console.routes),
     console_nav=(NavItem("coupons", "/console/coupons", N_("优惠券"), order=20),
                  NavItem("members", "/console/members", N_("会员"), order=30)),

@@ -95,7 +95,8 @@ async def _console_login(conn: asyncpg.Connection, merchant: Merchant, now: date
     user = await console_queries.user_by_email(conn, DEMO_EMAIL)
     if user is None:
         await console.create_user(conn, merchant.id, UserCreate(email=DEMO_EMAIL,
-                                                                 password=password), now)
+                                                                 password=password,
+                                                                 role="owner"), now)
     elif user["merchant_id"] == merchant.id:
         await console.set_password(conn, user["id"], password)
     else:  # the address signs in to another merchant's console: leave it alone

@@ -16,6 +16,7 @@ from starlette.routing import Route
 from engagement.console.export import Yuan, csv_response
 from engagement.console.forms import Form, FormErrors, pydantic_errors
 from engagement.console.shell import (
+    MANAGERS,
     ConsoleUser,
     MemberSection,
     page_route,
@@ -199,8 +200,8 @@ async def member_section(request: Request, user: ConsoleUser,
 
 
 routes: list[Route] = [
-    page_route("/console/referrals", overview),
-    page_route("/console/referrals/program", save_program, methods=("POST",)),
-    page_route("/console/referrals/members/{member_id}", member_referrals),
-    page_route("/console/exports/commissions.csv", commissions_csv),
+    page_route("/console/referrals", overview, allow=MANAGERS),
+    page_route("/console/referrals/program", save_program, methods=("POST",), allow=MANAGERS),
+    page_route("/console/referrals/members/{member_id}", member_referrals, allow=MANAGERS),
+    page_route("/console/exports/commissions.csv", commissions_csv, allow=MANAGERS),
 ]

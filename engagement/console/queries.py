@@ -8,22 +8,27 @@ import asyncpg
 
 Conn = asyncpg.Connection | asyncpg.Pool
 
-_USER = "id, merchant_id, email, password_hash, created_at, last_login_at"
+_USER = ("id, merchant_id, email, password_hash, role, store_id, created_at, last_login_at, "
+         "removed_at")
 
 
 async def insert_user(conn: asyncpg.Connection, *, id: str, merchant_id: str, email: str,
-                      password_hash: str, now: datetime) -> asyncpg.Record | None:
-    """None when the email is taken."""
+                      password_hash: str, role: str, store_id: str | None,
+                      now: datetime) -> asyncpg.Record | None:
+    """None when the email is taken by an active user."""
     return await conn.fetchrow(
-        f"""INSERT INTO merchant_users (id, merchant_id, email, password_hash, created_at)
-            VALUES ($1, $2, $3, $4, $5)
-            ON CONFLICT ON CONSTRAINT merchant_users_email_key DO NOTHING RETURNING {_USER}""",
-        id, merchant_id, email, password_hash, now,
+        f"""INSERT INTO merchant_users (id, merchant_id, email, password_hash, role, store_id,
+                                        created_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            ON CONFLICT (email) WHERE removed_at IS NULL DO NOTHING RETURNING {_USER}""",
+        id, merchant_id, email, password_hash, role, store_id, now,
     )
 
 
 async def user_by_email(conn: Conn, email: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(f"SELECT {_USER} FROM merchant_users WHERE email = $1", email)
+    """The active user with this email (removed users cannot sign in)."""
+    return await conn.fetchrow(
+        f"SELECT {_USER} FROM merchant_users WHERE email = $1 AND removed_at IS NULL", email)
 
 
 async def set_password_hash(conn: asyncpg.Connection, user_id: str, password_hash: str) -> None:

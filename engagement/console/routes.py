@@ -13,6 +13,8 @@ from engagement.console import service, sessions
 from engagement.console.schemas import LoginForm
 from engagement.console.shell import (
     HOME,
+    MANAGERS,
+    STAFF,
     ConsoleUser,
     current_user,
     page_route,
@@ -94,6 +96,6 @@ async def home(request: Request, user: ConsoleUser) -> Response:
 routes: list[Route] = [
     public_route("/console/login", login_page),
     public_route("/console/login", login, methods=("POST",)),
-    page_route("/console/logout", logout, methods=("POST",)),
-    page_route("/console", home),
+    page_route("/console/logout", logout, methods=("POST",), allow=STAFF),
+    page_route("/console", home, allow=MANAGERS),
 ]

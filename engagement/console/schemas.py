@@ -1,10 +1,15 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from engagement.kit.fields import Text
+from engagement.kit.fields import Ident, Text
+
+# Who may do what in the console (API.md, "Stores, staff and the till"): the owner
+# everything; a manager everything but staff, API keys and settings; a cashier the till.
+Role = Literal["owner", "manager", "cashier"]
+ROLES: tuple[Role, ...] = ("owner", "manager", "cashier")
 
 # Long enough to resist guessing once the throttle is passed; no composition rules (they
 # push people to predictable patterns, as NIST SP 800-63B notes).
@@ -20,6 +25,8 @@ class UserCreate(BaseModel):
     email: Annotated[str, Text(3, 254, pattern=r"^[^@\s\x00-\x1F\x7F]+@[^@\s\x00-\x1F\x7F]+"
                                            r"\.[^@\s\x00-\x1F\x7F]+$")]
     password: Annotated[str, Text(MIN_PASSWORD_LENGTH, 256)]
+    role: Role
+    store_id: Ident | None = None
 
     @field_validator("email", mode="before")
     @classmethod

@@ -25,7 +25,8 @@ async def create_user(conn: asyncpg.Connection, merchant_id: str, data: UserCrea
                       now: datetime) -> asyncpg.Record:
     row = await queries.insert_user(
         conn, id=new_id("usr"), merchant_id=merchant_id, email=data.email,
-        password_hash=await passwords.hash_password(data.password), now=now)
+        password_hash=await passwords.hash_password(data.password), role=data.role,
+        store_id=data.store_id, now=now)
     if row is None:
         raise EmailTaken(email=data.email)
     return row

@@ -71,9 +71,10 @@ async def end(redis: Redis, session_id: str | None) -> None:
 def set_cookie(request: Request, response: Response, session_id: str) -> None:
     secure = request.app.state.services.settings.public_url.startswith("https://")
     # No max_age: the cookie ends with the browser, the session earlier if left idle.
+    # Path "/": the till (/till) and the API calls it makes ride on the same session.
     response.set_cookie(CONSOLE_COOKIE, session_id, httponly=True, samesite="lax",
-                        secure=secure, path="/console")
+                        secure=secure, path="/")
 
 
 def clear_cookie(response: Response) -> None:
-    response.delete_cookie(CONSOLE_COOKIE, path="/console", httponly=True, samesite="lax")
+    response.delete_cookie(CONSOLE_COOKIE, path="/", httponly=True, samesite="lax")

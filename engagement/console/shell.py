@@ -18,11 +18,12 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from engagement.auth import SAFE_METHODS
-from engagement.console import sessions
+from engagement.console import queries, sessions
+from engagement.console.schemas import ROLES, Role
 from engagement.kit import csrf
 from engagement.kit.constants import CONSOLE_COOKIE, CONSOLE_REFRESH_SECONDS
 from engagement.kit.domain import NavItem
-from engagement.kit.errors import Unauthorized, error_response, wants_page
+from engagement.kit.errors import Forbidden, Unauthorized, error_response, wants_page
 from engagement.kit.http import read_form
 from engagement.kit.state import services
 from engagement.kit.web import render
@@ -32,15 +33,29 @@ from engagement.merchants.schemas import Merchant
 HOME = "/console/campaigns"
 
 
+# Who may open a console route: every route of the console and the till names one of
+# these (a role decision), and tests/console/test_roles.py walks the route table to hold
+# each route to it.
+OWNER: frozenset[Role] = frozenset({"owner"})
+MANAGERS: frozenset[Role] = frozenset({"owner", "manager"})
+STAFF: frozenset[Role] = frozenset(ROLES)
+
+
 @dataclass(frozen=True)
 class ConsoleUser:
     id: str
     email: str
     merchant: Merchant
+    role: Role
+    store_id: str | None
 
 
 class LoginRequired(Unauthorized):
     code, message = "login_required", "Sign in to the console first."
+
+
+class RoleForbidden(Forbidden):
+    code, message = "role_forbidden", "Your role cannot open this page."
 
 
 ConsoleHandler = Callable[[Request, ConsoleUser], Awaitable[Response]]
@@ -66,16 +81,33 @@ async def current_user(request: Request) -> ConsoleUser | None:
                                   svc.clock.now())
     if session is None:
         return None
+    # The user is read on every request, not trusted from the session: a removed user or
+    # a changed role takes effect at once, in every open session.
+    user = await queries.user_by_id(svc.pool, session.user_id)
+    if user is None or user["removed_at"] is not None \
+            or user["merchant_id"] != session.merchant_id:
+        return None
     merchant = await merchant_queries.merchant_by_id(svc.pool, session.merchant_id)
     if merchant is None:
         return None
-    return ConsoleUser(id=session.user_id, email=session.email, merchant=merchant)
+    return ConsoleUser(id=user["id"], email=user["email"], merchant=merchant,
+                       role=user["role"], store_id=user["store_id"])
 
 
-def page_route(path: str, handler: ConsoleHandler, methods: tuple[str, ...] = ("GET",)
-               ) -> Route:
-    """A signed-in page. State changes are checked for CSRF first, before anything is read
-    or written, and then for a session."""
+class ConsoleRoute(Route):
+    """A route of the console or the till with its role decision: ``allow`` is the roles
+    that may open it, None for the pages of visitors (signing in)."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], *, methods: list[str],
+                 allow: frozenset[Role] | None) -> None:
+        super().__init__(path, endpoint, methods=methods)
+        self.allow = allow
+
+
+def page_route(path: str, handler: ConsoleHandler, methods: tuple[str, ...] = ("GET",),
+               *, allow: frozenset[Role]) -> ConsoleRoute:
+    """A signed-in page for the roles in ``allow``. State changes are checked for CSRF
+    first, before anything is read or written, then for a session, then for the role."""
 
     async def endpoint(request: Request) -> Response:
         if request.method not in SAFE_METHODS:
@@ -83,14 +115,16 @@ def page_route(path: str, handler: ConsoleHandler, methods: tuple[str, ...] = ("
         user = await current_user(request)
         if user is None:
             raise LoginRequired()
+        if user.role not in allow:
+            raise RoleForbidden(role=user.role)
         return await handler(request, user)
 
     endpoint.__name__ = handler.__name__
-    return Route(path, endpoint, methods=list(methods))
+    return ConsoleRoute(path, endpoint, methods=list(methods), allow=allow)
 
 
 def public_route(path: str, handler: PublicHandler,
-                 methods: tuple[str, ...] = ("GET",)) -> Route:
+                 methods: tuple[str, ...] = ("GET",)) -> ConsoleRoute:
     """A page for visitors (sign-in): state changes still need the CSRF token."""
 
     async def endpoint(request: Request) -> Response:
@@ -99,7 +133,7 @@ def public_route(path: str, handler: PublicHandler,
         return await handler(request)
 
     endpoint.__name__ = handler.__name__
-    return Route(path, endpoint, methods=list(methods))
+    return ConsoleRoute(path, endpoint, methods=list(methods), allow=None)
 
 
 async def login_required(request: Request, exc: Exception) -> Response:

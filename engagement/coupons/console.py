@@ -12,6 +12,7 @@ from starlette.routing import Route
 from engagement.console.export import csv_response
 from engagement.console.forms import Form, FormErrors, pydantic_errors
 from engagement.console.shell import (
+    MANAGERS,
     ConsoleUser,
     page_route,
     redirect,
@@ -210,11 +211,13 @@ async def coupons_csv(request: Request, user: ConsoleUser) -> Response:
 
 
 routes: list[Route] = [
-    page_route("/console/coupons", templates_page),
-    page_route("/console/coupons/new", new_template_page),
-    page_route("/console/coupons/new", create_template, methods=("POST",)),
-    page_route("/console/coupons/{template_id}", template_page),
-    page_route("/console/coupons/{template_id}", update_template, methods=("POST",)),
-    page_route("/console/coupons/{template_id}/stock", change_stock, methods=("POST",)),
-    page_route("/console/exports/coupons.csv", coupons_csv),
+    page_route("/console/coupons", templates_page, allow=MANAGERS),
+    page_route("/console/coupons/new", new_template_page, allow=MANAGERS),
+    page_route("/console/coupons/new", create_template, methods=("POST",), allow=MANAGERS),
+    page_route("/console/coupons/{template_id}", template_page, allow=MANAGERS),
+    page_route("/console/coupons/{template_id}", update_template, methods=("POST",),
+               allow=MANAGERS),
+    page_route("/console/coupons/{template_id}/stock", change_stock, methods=("POST",),
+               allow=MANAGERS),
+    page_route("/console/exports/coupons.csv", coupons_csv, allow=MANAGERS),
 ]

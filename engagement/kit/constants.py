@@ -103,3 +103,12 @@ BODY_LIMITS_BY_PREFIX: dict[str, int] = {
 # its prize pool, a prize); 32 is generous for any client, yet far below Python's recursion
 # limit, so a body of nothing but brackets is refused before the parser recurses.
 MAX_JSON_DEPTH = 32
+
+# Member codes (会员码) shown as a QR code on the member home for the till: a code lives
+# three minutes (the contract allows at most five) and the page fetches a new one every
+# minute, so the code on screen always has two minutes left and a screenshot is soon
+# worthless. 18 digits (60 bits) cannot be guessed in that time and type on a number pad.
+MEMBER_CODE_TTL_SECONDS = 3 * 60
+MEMBER_CODE_REFRESH_SECONDS = 60
+MEMBER_CODE_DIGITS = 18
+MEMBER_CODE_KEY = "member:code:{merchant_id}:{code}"

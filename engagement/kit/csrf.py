@@ -44,12 +44,19 @@ def _secret_key(request: Request) -> str:
     return key
 
 
-def _binding(request: Request) -> str:
-    """The session this request acts in: the console's under /console (where its cookie is
-    sent), the member's everywhere else."""
+# Where the console's session is the one a request acts in: the console and the till.
+CONSOLE_AREAS = ("/console", "/till")
+
+
+def _binding(request: Request, area: str | None = None) -> str:
+    """The session this request acts in: the console's under /console and /till (or when
+    the caller says so: the till's calls to the API), the member's everywhere else."""
     path = request.url.path
-    if path == "/console" or path.startswith("/console/"):
-        area, session = "console", request.cookies.get(CONSOLE_COOKIE)
+    if area is None:
+        console = any(path == a or path.startswith(f"{a}/") for a in CONSOLE_AREAS)
+        area = "console" if console else "member"
+    if area == "console":
+        session = request.cookies.get(CONSOLE_COOKIE)
     else:
         area, session = "member", request.cookies.get(MEMBER_COOKIE)
     if not session:
@@ -77,10 +84,11 @@ def set_cookie(request: Request, response: Response, value: str) -> None:
     response.set_cookie(CSRF_COOKIE, value, httponly=True, samesite="lax", secure=secure)
 
 
-def verify(request: Request, supplied: str | None) -> None:
+def verify(request: Request, supplied: str | None, area: str | None = None) -> None:
+    """``area``: "console" for an API call made with the console's cookie (the till)."""
     secret = request.cookies.get(CSRF_COOKIE)
     if not secret or not supplied:
         raise CsrfFailed()
-    if not hmac.compare_digest(_sign(_secret_key(request), secret, _binding(request)),
+    if not hmac.compare_digest(_sign(_secret_key(request), secret, _binding(request, area)),
                                supplied):
         raise CsrfFailed()

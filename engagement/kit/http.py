@@ -25,7 +25,8 @@ from engagement.kit.errors import (
 )
 
 M = TypeVar("M", bound=BaseModel)
-Auth = Literal["merchant", "member", "merchant_or_member"] | None
+# merchant_or_till: a merchant API key, or the till's signed-in staff session (its cookie).
+Auth = Literal["merchant", "member", "merchant_or_member", "merchant_or_till"] | None
 Handler = Callable[[Request], Awaitable[Response]]
 
 

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from engagement.kit.constants import CONSOLE_COOKIE
 from engagement.kit.http import ApiDoc
 from engagement.kit.web import CSP
 
@@ -52,7 +53,10 @@ def build_openapi(routes: list[BaseRoute], *, title: str, version: str) -> dict[
             "merchantKey": {"type": "http", "scheme": "bearer",
                             "description": "Merchant API key (ek_...)"},
             "memberToken": {"type": "http", "scheme": "bearer",
-                            "description": "Member token (mt_...)"}}},
+                            "description": "Member token (mt_...)"},
+            "tillSession": {"type": "apiKey", "in": "cookie", "name": CONSOLE_COOKIE,
+                            "description": "The till page's signed-in staff session; "
+                                           "state changes also send X-CSRF-Token"}}},
     }
 
 
@@ -82,7 +86,8 @@ def _operation(route: Route, doc: ApiDoc, keys: dict[Any, Any]) -> dict[str, Any
         responses["401"] = {"description": "Missing or invalid credentials", **error_ref}
         responses["403"] = {"description": "Wrong kind of credentials", **error_ref}
         schemes = {"merchant": ["merchantKey"], "member": ["memberToken"],
-                   "merchant_or_member": ["merchantKey", "memberToken"]}[doc.auth]
+                   "merchant_or_member": ["merchantKey", "memberToken"],
+                   "merchant_or_till": ["merchantKey", "tillSession"]}[doc.auth]
         op["security"] = [{s: []} for s in schemes]
     # Any operation may refuse its input (422 with the fields, 413, 415) or be throttled
     # (429): a 4xx is always the error envelope; the codes named are the operation's own.

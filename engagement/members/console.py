@@ -8,6 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from engagement.console.shell import (
+    MANAGERS,
     ConsoleUser,
     is_htmx,
     member_sections,
@@ -61,6 +62,6 @@ async def member_page(request: Request, user: ConsoleUser) -> Response:
 
 
 routes: list[Route] = [
-    page_route("/console/members", members_page),
-    page_route("/console/members/{member_id}", member_page),
+    page_route("/console/members", members_page, allow=MANAGERS),
+    page_route("/console/members/{member_id}", member_page, allow=MANAGERS),
 ]

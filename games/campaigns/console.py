@@ -15,6 +15,7 @@ from starlette.routing import Route
 from engagement.console.export import csv_response
 from engagement.console.forms import FormErrors
 from engagement.console.shell import (
+    MANAGERS,
     ConsoleUser,
     MemberSection,
     page_route,
@@ -365,19 +366,21 @@ async def member_draws(request: Request, user: ConsoleUser,
 
 
 
+_C = "/console/campaigns"
 routes: list[Route] = [
-    page_route("/console/campaigns", campaigns_page),
-    page_route("/console/campaigns/new", new_campaign_page),
-    page_route("/console/campaigns/new", create_campaign, methods=("POST",)),
-    page_route("/console/campaigns/cost-preview", cost_preview),
-    page_route("/console/campaigns/{campaign_id}", campaign_page),
-    page_route("/console/campaigns/{campaign_id}/edit", edit_page),
-    page_route("/console/campaigns/{campaign_id}/edit", update_campaign, methods=("POST",)),
-    page_route("/console/campaigns/{campaign_id}/cost-preview", draft_cost_preview),
-    page_route("/console/campaigns/{campaign_id}/panel", panel),
-    page_route("/console/campaigns/{campaign_id}/series.json", series),
-    page_route("/console/campaigns/{campaign_id}/preview", preview),
-    *[page_route(f"/console/campaigns/{{campaign_id}}/{action}", _transition(action),
-                 methods=("POST",)) for action in ("publish", "pause", "resume", "end")],
-    page_route("/console/exports/draws.csv", draws_csv),
+    page_route(_C, campaigns_page, allow=MANAGERS),
+    page_route(f"{_C}/new", new_campaign_page, allow=MANAGERS),
+    page_route(f"{_C}/new", create_campaign, methods=("POST",), allow=MANAGERS),
+    page_route(f"{_C}/cost-preview", cost_preview, allow=MANAGERS),
+    page_route(f"{_C}/{{campaign_id}}", campaign_page, allow=MANAGERS),
+    page_route(f"{_C}/{{campaign_id}}/edit", edit_page, allow=MANAGERS),
+    page_route(f"{_C}/{{campaign_id}}/edit", update_campaign, methods=("POST",),
+               allow=MANAGERS),
+    page_route(f"{_C}/{{campaign_id}}/cost-preview", draft_cost_preview, allow=MANAGERS),
+    page_route(f"{_C}/{{campaign_id}}/panel", panel, allow=MANAGERS),
+    page_route(f"{_C}/{{campaign_id}}/series.json", series, allow=MANAGERS),
+    page_route(f"{_C}/{{campaign_id}}/preview", preview, allow=MANAGERS),
+    *[page_route(f"{_C}/{{campaign_id}}/{action}", _transition(action), methods=("POST",),
+                 allow=MANAGERS) for action in ("publish", "pause", "resume", "end")],
+    page_route("/console/exports/draws.csv", draws_csv, allow=MANAGERS),
 ]

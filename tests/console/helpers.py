@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from engagement.console.schemas import UserCreate
+from engagement.console.schemas import Role, UserCreate
 from engagement.console.service import create_user
 from engagement.kit.db import transaction
 from engagement.kit.state import Services
@@ -44,10 +44,14 @@ def csrf_token(html: str) -> str:
 
 
 async def add_user(services: Services, merchant: MerchantHandle, email: str,
-                   password: str = PASSWORD) -> None:
+                   password: str = PASSWORD, role: Role = "owner",
+                   store_id: str | None = None) -> str:
+    """A console user of the merchant; returns its id."""
     async with transaction(services.pool) as conn:
-        await create_user(conn, merchant.id, UserCreate(email=email, password=password),
-                          services.clock.now())
+        row = await create_user(conn, merchant.id, UserCreate(
+            email=email, password=password, role=role, store_id=store_id),
+            services.clock.now())
+    return str(row["id"])
 
 
 async def login(client: httpx.AsyncClient, email: str, password: str = PASSWORD,

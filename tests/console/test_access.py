@@ -38,7 +38,8 @@ async def test_visitors_are_sent_to_sign_in_and_back(app: object, client: httpx.
     assert r.status_code == 303 and r.headers["location"] == "/console/members"
     cookie = r.headers["set-cookie"]
     assert f"{CONSOLE_COOKIE}=" in cookie and "HttpOnly" in cookie
-    assert "SameSite=lax" in cookie and "Path=/console" in cookie
+    # Path=/: the till page (/till) and its API calls share the session.
+    assert "SameSite=lax" in cookie and "Path=/;" in cookie
     assert (await client.get("/console/members", headers=HTML)).status_code == 200
 
 

@@ -54,14 +54,14 @@ async def test_a_token_from_one_console_session_does_not_pass_in_another(
         shop: Console, services: Services) -> None:
     await add_user(services, shop.merchant, "staff@shiguang.example")
     browser = shop.client
-    first = browser.cookies.get(CONSOLE_COOKIE, path="/console")
+    first = browser.cookies.get(CONSOLE_COOKIE, path="/")
     r = await browser.post("/console/logout", data={"csrf_token": shop.token},
                            headers=HTML)
     assert r.status_code == 303
     signed_out = csrf_token((await browser.get("/console/login", headers=HTML)).text)
     r = await login(browser, "staff@shiguang.example")
     assert r.status_code == 303
-    assert browser.cookies.get(CONSOLE_COOKIE, path="/console") != first
+    assert browser.cookies.get(CONSOLE_COOKIE, path="/") != first
     # The same browser (same CSRF cookie), a new session: the first session's token,
     # and the sign-in page's, are refused.
     await _refused(browser, shop.token)
