@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import httpx
 
@@ -71,3 +74,27 @@ async def test_staff_create_adds_a_login_of_each_role(settings: Settings,
     client.cookies.clear()
     r = await login(client, "x@shiguang.example", "long enough password")
     assert r.status_code == 401  # none of them was created
+
+
+def _run_with_input(settings: Settings, text: str, *args: str
+                    ) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, ENGAGEMENT_DATABASE_URL=settings.database_url or "",
+               ENGAGEMENT_REDIS_URL=settings.redis_url or "",
+               ENGAGEMENT_DATA_DIR=str(settings.data_dir))
+    return subprocess.run([sys.executable, "-m", "engagement.cli", *args], env=env,
+                          input=text, capture_output=True, text=True, timeout=120,
+                          check=False)
+
+
+async def test_staff_create_asks_for_the_password_when_none_is_given(
+        settings: Settings, client: httpx.AsyncClient) -> None:
+    assert run_cli(settings, "merchant", "create", "--name", "店", "--slug",
+                   "dian").returncode == 0
+    # No terminal here: getpass reads the line from standard input instead.
+    out = _run_with_input(settings, "typed at the prompt\n", "staff", "create",
+                          "--merchant", "dian", "--email", "m@dian.example", "--role",
+                          "manager")
+    assert out.returncode == 0, out.stderr
+    assert "Console password:" in out.stderr
+    assert json.loads(out.stdout.strip().splitlines()[-1])["role"] == "manager"
+    assert (await login(client, "m@dian.example", "typed at the prompt")).status_code == 303
