@@ -23,6 +23,7 @@ from engagement.points import service as points
 from engagement.points import tasks as points_tasks
 from engagement.points.routes import routes as points_routes
 from engagement.stores.routes import routes as store_routes
+from engagement.till import console as till_console
 from engagement.till.routes import routes as till_routes
 
 PURGE_TOKENS = JobSpec("members.purge_expired_tokens", member_tasks.purge_expired_tokens)
@@ -36,7 +37,8 @@ DOMAIN = Domain(
     # The till's first: GET /api/v1/members/lookup before GET /api/v1/members/{member_id}.
     routes=(*till_routes, *member_routes, *coupon_routes, *pages.routes, *order_routes,
             *points_routes, *store_routes),
-    console_routes=(*console.routes, *coupon_console.routes, *member_console.routes),
+    console_routes=(*console.routes, *coupon_console.routes, *member_console.routes,
+                    *till_console.routes),
     console_nav=(NavItem("coupons", "/console/coupons", N_("优惠券"), order=20),
                  NavItem("members", "/console/members", N_("会员"), order=30)),
     console_notices={**console.NOTICES, **coupon_console.NOTICES},
