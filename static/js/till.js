@@ -16,7 +16,8 @@
     form: $("[data-lookup-form]"), query: $("input[name=query]"),
     message: $("[data-message]"), lookupLoading: $("[data-lookup-loading]"),
     picks: $("[data-picks]"), customer: $("[data-customer]"), member: $("[data-member]"),
-    guest: $("[data-guest]"), order: $("[data-order]"), subtotal: $("input[name=subtotal]"),
+    guest: $("[data-guest]"), waiting: $("[data-waiting]"), order: $("[data-order]"),
+    subtotal: $("input[name=subtotal]"),
     couponList: $("[data-coupon-list]"), noCoupons: $("[data-no-coupons]"),
     couponsBox: $("[data-coupons-box]"), payable: $("[data-payable]"),
     quoteLoading: $("[data-quote-loading]"), quoteMessage: $("[data-quote-message]"),
@@ -30,7 +31,7 @@
   var lastQuery = "";
   function fresh() {
     return { member: null, guestPhone: null, coupons: [], ticked: [], orderId: newOrderId(),
-      quote: null, quoteSeq: 0, quoteTimer: null, pending: null, busy: false };
+      quote: null, quoteSeq: 0, quoteTimer: null, pending: null, busy: false, done: false };
   }
 
   function newOrderId() {
@@ -124,7 +125,9 @@
     if (!query) { say(el.message, T.enterQuery); el.query.focus(); return; }
     lastQuery = query;
     var url = "/api/v1/members/lookup?query=" + encodeURIComponent(query);
-    var onScreen = state.member && !state.pending ? state.member.id : null;
+    // A coupon scanned for the member on screen must be theirs; after a receipt, or while
+    // an order is being taken, a scan starts over.
+    var onScreen = state.member && !state.pending && !state.done ? state.member.id : null;
     if (onScreen) url += "&member_id=" + encodeURIComponent(onScreen);
     say(el.message, "");
     el.lookupLoading.hidden = false;
@@ -193,6 +196,7 @@
     var previous = state;
     if (previous) clearTimeout(previous.quoteTimer);
     state = fresh();
+    el.waiting.hidden = true;
     el.receipt.hidden = true;
     el.receipt.removeAttribute("data-order-id");
     el.join.hidden = true;
@@ -369,6 +373,8 @@
   }
 
   function receipt(order) {
+    state.done = true;
+    state.pending = null;
     root.setAttribute("data-state", "done");
     el.order.hidden = true;
     el.customer.hidden = true;
@@ -407,6 +413,7 @@
     el.customer.hidden = true;
     el.order.hidden = true;
     el.picks.hidden = true;
+    el.waiting.hidden = false;
     say(el.message, "");
     el.query.value = "";
     el.query.focus();
@@ -492,5 +499,6 @@
   document.addEventListener("visibilitychange", function () { if (document.hidden) stopCamera(); });
 
   startCustomer();
+  el.waiting.hidden = false;
   root.setAttribute("data-ready", "true");
 })();

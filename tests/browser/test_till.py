@@ -267,6 +267,16 @@ async def test_a_guest_pays_and_is_shown_a_join_code_on_a_phone(
         await _shot(page, "till-phone-guest-receipt")
         r = await factory.client.get(f"/api/v1/orders/{order_id}", headers=shop.headers)
         assert r.status_code == 200 and r.json()["member_id"] is None
+
+        # In English, the same page.
+        await page.click('a[hreflang="en"]')
+        await page.wait_for_selector("[data-till][data-ready]")
+        assert await page.get_attribute("html", "lang") == "en"
+        assert await page.get_attribute("input[name=query]", "placeholder") == \
+            "Phone / last 4 digits / member or coupon code"
+        assert "Look up" in await page.inner_text("[data-action=lookup]")
+        assert await _fits_width(page)
+        await _shot(page, "till-phone-en")
         phone.assert_clean()
     finally:
         await phone.context.close()  # type: ignore[attr-defined]
