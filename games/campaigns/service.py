@@ -235,3 +235,9 @@ async def on_coupon_redeemed(conn: asyncpg.Connection, coupon: hooks.CouponRedee
     """Campaign counters follow redemptions of the coupons a campaign gave out."""
     if coupon.prize_id:
         await campaign_queries.add_redeemed(conn, coupon.prize_id)
+
+
+async def on_coupon_returned(conn: asyncpg.Connection, coupon: hooks.CouponReturned) -> None:
+    """A coupon a refund gave back no longer counts as redeemed."""
+    if coupon.prize_id:
+        await campaign_queries.add_redeemed(conn, coupon.prize_id, -1)
