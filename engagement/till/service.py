@@ -19,6 +19,7 @@ from engagement.coupons import service as coupons
 from engagement.coupons.service import COUPON_CODE_LENGTH
 from engagement.kit.constants import MEMBER_CODE_DIGITS
 from engagement.kit.errors import InvalidInput, NotFound
+from engagement.kit.fields import normalise_phone
 from engagement.members import member_codes
 from engagement.members import queries as member_queries
 from engagement.till import queries
@@ -134,11 +135,23 @@ async def _by_tail(conn: asyncpg.Connection, merchant_id: str, tail: str,
                      guest_phone=None, truncated=len(rows) > TAIL_MATCHES)
 
 
+def _mobile(phone: str) -> str | None:
+    """The number as a guest order takes it (an 11-digit mobile, +86 dropped), or None."""
+    try:
+        return normalise_phone(phone)
+    except ValueError:
+        return None
+
+
 async def _by_phone(conn: asyncpg.Connection, merchant_id: str, phone: str,
                     now: datetime) -> LookupOut:
+    mobile = _mobile(phone)
+    # As typed, then as joining stores it ("+86 138..." is "138...").
     row = await member_queries.member_by_phone(conn, merchant_id, phone)
-    if row is None:  # 支付即会员: not a member yet, the till may take a guest order
-        return LookupOut(kind="phone", items=[], guest_phone=phone)
+    if row is None and mobile is not None and mobile != phone:
+        row = await member_queries.member_by_phone(conn, merchant_id, mobile)
+    if row is None:  # 支付即会员: not a member yet; a mobile may take a guest order
+        return LookupOut(kind="phone", items=[], guest_phone=mobile)
     return LookupOut(kind="phone", items=await cards(conn, merchant_id, [row], now),
                      guest_phone=None)
 

@@ -154,7 +154,8 @@
     }
     if (data.guest_phone) { showGuest(data.guest_phone); return; }
     if (data.items.length === 0) {
-      say(el.message, data.kind === "phone_tail" ? fill(T.noTail, { tail: onlyDigits(lastQuery) }) : T.errors.not_found);
+      say(el.message, data.kind === "phone_tail" ? fill(T.noTail, { tail: onlyDigits(lastQuery) })
+        : fill(T.noPhone, { phone: lastQuery }));
       return;
     }
     if (data.items.length === 1 && !data.truncated) { showMember(data.items[0]); return; }
@@ -487,7 +488,10 @@
     event.preventDefault();  // Enter from a USB scanner lands here too
     lookup();
   });
-  el.subtotal.addEventListener("input", scheduleQuote);
+  el.subtotal.addEventListener("input", function () {
+    if (el.message.classList.contains("is-ok")) say(el.message, "");  // news read, move on
+    scheduleQuote();
+  });
   el.subtotal.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !el.confirm.disabled) confirm();
   });

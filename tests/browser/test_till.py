@@ -273,10 +273,67 @@ async def test_a_guest_pays_and_is_shown_a_join_code_on_a_phone(
         await page.wait_for_selector("[data-till][data-ready]")
         assert await page.get_attribute("html", "lang") == "en"
         assert await page.get_attribute("input[name=query]", "placeholder") == \
-            "Phone / last 4 digits / member or coupon code"
+            "Phone, last 4 digits or a code"
         assert "Look up" in await page.inner_text("[data-action=lookup]")
         assert await _fits_width(page)
         await _shot(page, "till-phone-en")
+        phone.assert_clean()
+    finally:
+        await phone.context.close()  # type: ignore[attr-defined]
+
+
+async def test_a_lost_answer_is_retried_as_the_same_order(
+        chromium: object, live_server: str, factory: Factory, services: Services) -> None:
+    """The order reaches the service but its answer is lost: the page says so, keeps the
+    total and the ticks as they were, and the retry replays the same order id, so the
+    member pays once, the coupon is used once and the points come once."""
+    shop = await _shop(factory, services)
+    member = await factory.member(shop, phone="13800138000", name="王小明")
+    coupon = await give_coupon(factory, shop, member, name="满50减20", min_spend=5000,
+                               discount={"type": "amount_off", "amount": 2000})
+    phone = await open_phone(chromium, live_server)
+    sent: list[str] = []
+
+    async def lose_first_answer(route: Any) -> None:
+        if route.request.method != "POST":
+            await route.continue_()
+            return
+        sent.append(route.request.post_data)
+        if len(sent) == 1:
+            await route.fetch()  # the service takes the order...
+            await route.abort()  # ...and the answer never arrives
+        else:
+            await route.continue_()
+
+    try:
+        page: Any = phone.page
+        await page.route("**/api/v1/orders", lose_first_answer)
+        await _sign_in(phone)
+        await page.fill("input[name=query]", "13800138000")
+        await page.press("input[name=query]", "Enter")
+        await page.wait_for_selector(f"[data-member][data-member-id='{member.id}']")
+        await page.fill("input[name=subtotal]", "128.50")
+        await page.check(f"input[data-coupon-code='{coupon}']")
+        await page.wait_for_selector("[data-payable='10850']")
+        await page.click("[data-action=confirm]")
+        await page.wait_for_selector("[data-quote-message]:not([hidden])")
+        assert "网络不通" in await page.inner_text("[data-quote-message]")
+        assert await page.is_disabled("input[name=subtotal]")
+        assert await page.is_disabled(f"input[data-coupon-code='{coupon}']")
+        await _shot(page, "till-phone-retry")
+        await page.click("[data-action=confirm]")
+        await page.locator("[data-order-id]").wait_for()
+        assert len(sent) == 2 and sent[0] == sent[1]
+        await page.wait_for_function(
+            "() => document.querySelector('[data-receipt]').dataset.pointsEarned === '108'")
+        r = await factory.client.get(f"/api/v1/members/{member.id}", headers=shop.headers)
+        assert r.json()["points"] == 108
+        orders = await services.pool.fetchval(
+            "SELECT count(*) FROM orders WHERE merchant_id = $1", shop.id)
+        assert orders == 1
+        errors = phone.console_errors
+        assert len(errors) == 1 and "net::ERR_FAILED" in errors[0], errors
+        errors.clear()
         phone.assert_clean()
     finally:
         await phone.context.close()  # type: ignore[attr-defined]

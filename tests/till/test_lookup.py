@@ -69,10 +69,19 @@ async def test_a_phone_of_no_member_offers_a_guest_order(
     shop = await factory.merchant()
     rival = await factory.merchant("隔壁奶茶")
     await factory.member(rival, phone="13700137000")  # a member elsewhere is a guest here
-    r = await _lookup(client, shop, "13700137000")
-    assert r.status_code == 200, r.text
-    assert r.json() == {"kind": "phone", "items": [], "guest_phone": "13700137000",
-                        "truncated": False}
+    for typed in ("13700137000", "+86 137 0013 7000", "8613700137000"):
+        r = await _lookup(client, shop, typed)
+        assert r.status_code == 200, r.text
+        assert r.json() == {"kind": "phone", "items": [], "guest_phone": "13700137000",
+                            "truncated": False}
+    # A number that is no mainland mobile cannot take a guest order (it cannot join).
+    r = await _lookup(client, shop, "02188886666")
+    assert r.status_code == 200 and r.json()["guest_phone"] is None
+    assert r.json()["items"] == []
+    # A member found by the number as joining stores it.
+    member = await factory.member(shop, phone="13600136000")
+    r = await _lookup(client, shop, "+8613600136000")
+    assert r.json()["items"][0]["member"]["id"] == member.id
 
 
 async def test_the_last_four_digits_list_every_member_they_match(

@@ -118,6 +118,25 @@ async def test_the_receipt_reads_the_order_back(
             assert body["points_earned"] == 108 and body["points_balance"] == 108
             assert body["member"]["id"] == member.id
             assert body["member"]["phone"] == "*******8000"
+        # A priced order taken at the till: what each coupon took off, by name.
+        priced = await give_coupon(factory, shop, member, name="满50减20", min_spend=5000,
+                                   discount={"type": "amount_off", "amount": 2000})
+        r = await client.post("/api/v1/orders", headers=shop.headers, json={
+            "id": "till-def", "member_id": member.id, "subtotal": 12_850,
+            "coupon_codes": [priced]})
+        assert r.status_code == 201, r.text
+        r = await browser.get("/api/v1/orders/till-def/receipt")
+        body = r.json()
+        assert (body["subtotal"], body["discount"], body["amount"]) == (12_850, 2000, 10_850)
+        assert body["coupons"] == [{"code": priced, "name": "满50减20", "discount": 2000}]
+        assert body["points_earned"] == 108 and body["points_balance"] == 216
+        # A guest's order: no member yet, the phone masked, no points.
+        r = await client.post("/api/v1/orders", headers=shop.headers, json={
+            "id": "till-guest", "phone": "13912345678", "subtotal": 3500})
+        assert r.status_code == 201, r.text
+        body = (await browser.get("/api/v1/orders/till-guest/receipt")).json()
+        assert body["member"] is None and body["guest_phone"] == "*******5678"
+        assert body["points_earned"] == 0 and body["points_balance"] is None
         r = await client.get("/api/v1/orders/till-abc/receipt", headers=rival.headers)
         assert r.status_code == 404
         r = await client.get("/api/v1/orders/nope/receipt", headers=shop.headers)
