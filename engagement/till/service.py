@@ -179,22 +179,13 @@ async def member_card(conn: asyncpg.Connection, redis: Redis, merchant_id: str, 
 async def _by_coupon(conn: asyncpg.Connection, merchant_id: str, coupon: asyncpg.Record,
                      now: datetime, on_screen: str | None) -> LookupOut:
     """The coupon's owner with that coupon marked, or the reason it cannot be used."""
-    code = coupon["code"]
-    if on_screen is not None and coupon["member_id"] != on_screen:
-        raise coupons.CouponNotOwned(code=code)
-    if coupon["status"] == "redeemed":
-        raise coupons.CouponAlreadyRedeemed(code=code)
-    if coupon["status"] == "void":
-        raise coupons.CouponVoid(code=code)
-    expires_at = coupon["expires_at"]
-    if coupon["status"] == "expired" or (expires_at is not None and expires_at <= now):
-        raise coupons.CouponExpired(code=code, expires_at=expires_at and expires_at.isoformat())
-    if coupon["valid_from"] > now:
-        raise coupons.CouponNotYetValid(code=code, valid_from=coupon["valid_from"].isoformat())
+    if on_screen is not None:
+        coupons.ensure_owned(coupon, member_id=on_screen)
+    coupons.ensure_redeemable(coupon, now)  # the order's own rule, heard before paying
     owner = await member_queries.member_by_id(conn, merchant_id, coupon["member_id"])
     assert owner is not None  # coupons.member_id references members
-    return LookupOut(kind="coupon_code", guest_phone=None,
-                     items=await cards(conn, merchant_id, [owner], now, matched_code=code))
+    items = await cards(conn, merchant_id, [owner], now, matched_code=coupon["code"])
+    return LookupOut(kind="coupon_code", items=items, guest_phone=None)
 
 
 async def receipt(conn: asyncpg.Connection, merchant_id: str, order_id: str) -> ReceiptOut:
