@@ -333,7 +333,7 @@
     el.payable.setAttribute("data-payable", quote ? String(quote.amount) : "");
     el.confirm.disabled = !quote;
     el.confirm.textContent = quote ? fill(T.confirmAmount, { amount: yuan(quote.amount) })
-      : fill(T.confirmAmount, { amount: "" }).trim();
+      : T.confirm;
   }
 
   // Taking the order: the same id on a retry, so a lost answer never charges twice

@@ -58,6 +58,16 @@ async def _fits_width(page: Any) -> bool:
         "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"))
 
 
+async def _small_targets(page: Any) -> list[str]:
+    """What a finger may have to hit and is under 48 px tall (a checkbox counts by its
+    label, which takes the tap; the skip link is for keyboards, off screen)."""
+    return list(await page.evaluate("""() => [...document.querySelectorAll(
+        'button, a, input:not([type=checkbox]):not([type=hidden]), label.till-coupon')]
+        .filter(e => e.offsetParent !== null && !e.matches('.skip-link')
+                     && e.getBoundingClientRect().height < 48)
+        .map(e => e.outerHTML.slice(0, 80))"""))
+
+
 async def _shot(page: Any, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
@@ -114,6 +124,7 @@ async def test_a_cashier_takes_an_order_with_a_coupon_on_a_tablet(
         await page.uncheck(f"input[data-coupon-code='{other}']")
         await page.wait_for_selector("[data-payable='10850']")
         assert await _fits_width(page)
+        assert await _small_targets(page) == []
         await _shot(page, "till-tablet-quote")
 
         await page.click("[data-action=confirm]")
@@ -210,6 +221,7 @@ async def test_a_cashier_finds_members_by_member_code_and_tail_on_a_phone(
         await page.fill("input[name=subtotal]", "45.5")
         await page.wait_for_selector("[data-payable='4050']")
         assert await _fits_width(page)
+        assert await _small_targets(page) == []
         await _shot(page, "till-phone-member")
 
         # 手机尾号: two members end in 8000; the cashier picks one.
@@ -221,6 +233,7 @@ async def test_a_cashier_finds_members_by_member_code_and_tail_on_a_phone(
         assert await picks.count() == 2
         assert "2 位" in await page.inner_text("[data-message]")
         assert await _fits_width(page)
+        assert await _small_targets(page) == []
         await _shot(page, "till-phone-tail")
         await page.click(f"[data-pick-member='{member.id}']")
         await page.wait_for_selector(f"[data-member][data-member-id='{member.id}']")
@@ -264,6 +277,7 @@ async def test_a_guest_pays_and_is_shown_a_join_code_on_a_phone(
         assert (await page.inner_text('[data-receipt="amount"]')) == "¥35.00"
         assert await page.is_hidden("[data-receipt-points-row]")
         assert await _fits_width(page)
+        assert await _small_targets(page) == []
         await _shot(page, "till-phone-guest-receipt")
         r = await factory.client.get(f"/api/v1/orders/{order_id}", headers=shop.headers)
         assert r.status_code == 200 and r.json()["member_id"] is None
