@@ -328,7 +328,9 @@
     state.quote = quote;
     el.quoteLoading.hidden = true;
     $("[data-show=subtotal]").textContent = quote ? yuan(quote.subtotal) : "—";
-    $("[data-show=discount]").textContent = quote ? (quote.discount ? yuan(-quote.discount) : yuan(0)) : "—";
+    var discount = $("[data-show=discount]");
+    discount.textContent = quote ? (quote.discount ? yuan(-quote.discount) : yuan(0)) : "—";
+    discount.classList.toggle("is-zero", !quote || !quote.discount);
     el.payable.textContent = quote ? yuan(quote.amount) : "—";
     el.payable.setAttribute("data-payable", quote ? String(quote.amount) : "");
     el.confirm.disabled = !quote;
