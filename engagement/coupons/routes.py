@@ -14,11 +14,18 @@ from engagement.coupons.schemas import (
     TemplateCreate,
     TemplateOut,
 )
-from engagement.kit.http import ApiDoc, api_route, json_response, parse_body, parse_query
+from engagement.kit.http import (
+    ApiDoc,
+    api_route,
+    idempotency_key,
+    json_response,
+    parse_body,
+    parse_query,
+    request_hash,
+)
 from engagement.kit.pagination import PageQuery, next_cursor
 from engagement.kit.state import services
 from engagement.points import service as points
-from engagement.points.routes import idempotency_key, request_hash
 
 TAG = "Coupons"
 
@@ -64,19 +71,13 @@ async def give_coupon(request: Request) -> Response:
     svc = services(request)
     now = svc.clock.now()
     async with svc.unit() as unit:
-        if key is not None:
-            prior = await points.replay_or_claim(
-                unit.conn, merchant.id, "coupons.give", key,
-                request_hash(request.url.path, data.model_dump()), now)
-            if prior is not None:
-                return json_response(prior[1], status=prior[0])
-        coupon = await service.give_by_hand(unit.conn, merchant.id,
-                                            request.path_params["member_id"],
-                                            data.coupon_template_id, now)
-        if key is not None:
-            await points.remember_response(unit.conn, merchant.id, "coupons.give", key, 201,
-                                           coupon.model_dump(mode="json"))
-    return json_response(coupon, status=201)
+        status, body = await points.respond_once(
+            unit.conn, merchant.id, "coupons.give", key,
+            request_hash(request.url.path, data.model_dump()), now,
+            lambda: service.give_by_hand(unit.conn, merchant.id,
+                                         request.path_params["member_id"],
+                                         data.coupon_template_id, now))
+    return json_response(body, status=status)
 
 
 routes = [

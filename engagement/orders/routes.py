@@ -5,8 +5,7 @@ from starlette.responses import Response
 
 from engagement.auth import require_merchant
 from engagement.console.callers import TillCaller, require_till
-from engagement.kit.errors import InvalidInput
-from engagement.kit.http import ApiDoc, api_route, json_response, parse_body
+from engagement.kit.http import ApiDoc, api_route, idempotency_key, json_response, parse_body
 from engagement.kit.state import services
 from engagement.orders import service
 from engagement.orders.schemas import (
@@ -65,10 +64,7 @@ async def get_order(request: Request) -> Response:
 async def create_refund(request: Request) -> Response:
     merchant = await require_merchant(request)
     data = await parse_body(request, RefundCreate)
-    key = request.headers.get("idempotency-key")
-    if key is not None and not (0 < len(key) <= 128 and key.isprintable()):
-        raise InvalidInput("Idempotency-Key must be 1-128 printable characters.",
-                           fields=[{"field": "Idempotency-Key"}])
+    key = idempotency_key(request)
     svc = services(request)
     async with svc.unit() as unit:
         refund, _ = await service.create_refund(unit.conn, merchant.id,
