@@ -28,6 +28,8 @@ from engagement.points import tasks as points_tasks
 from engagement.points.routes import routes as points_routes
 from engagement.stores import console as store_console
 from engagement.stores.routes import routes as store_routes
+from engagement.till import console as till_console
+from engagement.till.routes import routes as till_routes
 
 PURGE_TOKENS = JobSpec("members.purge_expired_tokens", member_tasks.purge_expired_tokens)
 EXPIRE_COUPONS = JobSpec("coupons.expire_due", coupon_tasks.expire_due)
@@ -37,10 +39,12 @@ PURGE_RESPONSES = JobSpec("points.purge_idempotent_responses",
 
 DOMAIN = Domain(
     name="core",
-    routes=(*member_routes, *coupon_routes, *pages.routes, *order_routes, *points_routes,
-            *store_routes),
+    # The till's first: GET /api/v1/members/lookup before GET /api/v1/members/{member_id}.
+    routes=(*till_routes, *member_routes, *coupon_routes, *pages.routes, *order_routes,
+            *points_routes, *store_routes),
     console_routes=(*console.routes, *coupon_console.routes, *member_console.routes,
-                    *staff_console.routes, *store_console.routes, *merchant_console.routes),
+                    *staff_console.routes, *store_console.routes, *merchant_console.routes,
+                    *till_console.routes),
     console_nav=(NavItem("coupons", "/console/coupons", N_("优惠券"), order=20),
                  NavItem("members", "/console/members", N_("会员"), order=30),
                  NavItem("staff", "/console/staff", N_("员工"), order=80, allow=OWNER),

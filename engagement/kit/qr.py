@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from functools import lru_cache
 
 import segno
@@ -16,3 +17,13 @@ def qr_svg(text: str) -> Markup:
     svg = code.svg_inline(scale=4, border=2, dark="#1f2329", light="#ffffff", omitsize=True,
                           svgclass="qr", lineclass=None)
     return Markup(svg)  # noqa: S704 (generated here from a segno matrix, no user markup)
+
+
+@lru_cache(maxsize=256)
+def qr_svg_document(text: str) -> bytes:
+    """The same code as a standalone SVG file, for an ``<img>`` (the till's join code)."""
+    buffer = io.BytesIO()
+    # A 4-module quiet zone: the customer's phone camera reads it off a tablet's screen.
+    segno.make(text, error="m", micro=False).save(
+        buffer, kind="svg", scale=6, border=4, dark="#1f2329", light="#ffffff", xmldecl=False)
+    return buffer.getvalue()
