@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 import asyncpg
@@ -78,7 +78,24 @@ class CouponReturned:
     returned_at: datetime
 
 
-Event = OrderPaid | OrderRefunded | MemberCreated | CouponRedeemed | CouponReturned
+@dataclass(frozen=True)
+class CheckedIn:
+    """A member checked in for the day (签到): campaigns that grant draws per check-in
+    listen. ``day`` is the merchant's local date; ``draws`` the extra draws the check-in
+    program's reward for this streak day gives."""
+
+    name: ClassVar[str] = "member.checked_in"
+    merchant_id: str
+    member_id: str
+    check_in_id: str
+    day: date
+    streak: int
+    draws: int
+    created_at: datetime
+
+
+Event = (OrderPaid | OrderRefunded | MemberCreated | CouponRedeemed | CouponReturned
+         | CheckedIn)
 Listener = Callable[[asyncpg.Connection, Any], Awaitable[None]]
 
 _listeners: dict[type, list[Listener]] = {}
