@@ -3,11 +3,8 @@ referrer's own page (/m/referrals), and the referral card on the member home."""
 
 from __future__ import annotations
 
-import io
-from functools import lru_cache
 from urllib.parse import urlencode
 
-import segno
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -16,6 +13,7 @@ from engagement.auth import optional_member
 from engagement.coupons import queries as coupon_queries
 from engagement.home import HomeSection
 from engagement.kit.errors import NotFound
+from engagement.kit.qr import qr_svg_document
 from engagement.kit.state import services
 from engagement.kit.web import render
 from engagement.members.schemas import MemberPrincipal
@@ -56,14 +54,6 @@ async def landing(request: Request) -> Response:
         "join_url": f"/j/{merchant.slug}?{urlencode({'share': code, 'next': '/m'})}"})
 
 
-@lru_cache(maxsize=1024)
-def qr_svg(url: str) -> bytes:
-    # Level M survives a cracked or glary screen; a 4-module quiet zone is what phone
-    # cameras expect around a code on a busy background.
-    buffer = io.BytesIO()
-    segno.make(url, error="m", micro=False).save(
-        buffer, kind="svg", scale=6, border=4, dark="#1f2329", light="#ffffff", xmldecl=False)
-    return buffer.getvalue()
 
 
 async def qr(request: Request) -> Response:
@@ -72,7 +62,7 @@ async def qr(request: Request) -> Response:
         request.path_params["code"]))
     if link is None:
         raise NotFound("No such share link.")
-    return Response(qr_svg(service.link_out(link, svc.settings.public_url).url),
+    return Response(qr_svg_document(service.link_out(link, svc.settings.public_url).url),
                     media_type="image/svg+xml",
                     headers={"Cache-Control": "public, max-age=86400"})
 

@@ -19,11 +19,13 @@ def qr_svg(text: str) -> Markup:
     return Markup(svg)  # noqa: S704 (generated here from a segno matrix, no user markup)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=1024)
 def qr_svg_document(text: str) -> bytes:
-    """The same code as a standalone SVG file, for an ``<img>`` (the till's join code)."""
+    """The same code as a standalone SVG file, for an ``<img>`` (a share link's code, the
+    till's join code)."""
     buffer = io.BytesIO()
-    # A 4-module quiet zone: the customer's phone camera reads it off a tablet's screen.
+    # Level M survives a cracked or glary screen; a 4-module quiet zone is what phone
+    # cameras expect around a code on a busy background (or read off a tablet's screen).
     segno.make(text, error="m", micro=False).save(
         buffer, kind="svg", scale=6, border=4, dark="#1f2329", light="#ffffff", xmldecl=False)
     return buffer.getvalue()
