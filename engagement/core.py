@@ -13,6 +13,7 @@ from engagement.kit import hooks
 from engagement.kit.constants import PURGE_TOKENS_EVERY_MINUTES
 from engagement.kit.domain import CronSpec, Domain, JobSpec, NavItem
 from engagement.kit.i18n import N_
+from engagement.members import code_routes as member_code
 from engagement.members import console as member_console
 from engagement.members import service as members
 from engagement.members import tasks as member_tasks
@@ -33,12 +34,12 @@ PURGE_RESPONSES = JobSpec("points.purge_idempotent_responses",
 DOMAIN = Domain(
     name="core",
     routes=(*member_routes, *coupon_routes, *pages.routes, *order_routes, *points_routes,
-            *store_routes),
+            *store_routes, *member_code.routes),
     console_routes=(*console.routes, *coupon_console.routes, *member_console.routes),
     console_nav=(NavItem("coupons", "/console/coupons", N_("优惠券"), order=20),
                  NavItem("members", "/console/members", N_("会员"), order=30)),
     console_notices={**console.NOTICES, **coupon_console.NOTICES},
-    home_sections=(("coupons", pages.coupons_section),),
+    home_sections=(("member_code", member_code.home_card), ("coupons", pages.coupons_section)),
     jobs=(PURGE_TOKENS, EXPIRE_COUPONS, EXPIRE_POINTS, PURGE_RESPONSES),
     crons=(
         CronSpec(PURGE_TOKENS, minute=frozenset(range(0, 60, PURGE_TOKENS_EVERY_MINUTES))),
