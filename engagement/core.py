@@ -18,7 +18,9 @@ from engagement.members import console as member_console
 from engagement.members import service as members
 from engagement.members import tasks as member_tasks
 from engagement.members.routes import routes as member_routes
+from engagement.orders import console as order_console
 from engagement.orders import service as orders
+from engagement.orders import summary as till_summary
 from engagement.orders.routes import routes as order_routes
 from engagement.points import service as points
 from engagement.points import tasks as points_tasks
@@ -35,10 +37,13 @@ DOMAIN = Domain(
     name="core",
     routes=(*member_routes, *coupon_routes, *pages.routes, *order_routes, *points_routes,
             *store_routes, *member_code.routes),
-    console_routes=(*console.routes, *coupon_console.routes, *member_console.routes),
+    console_routes=(*console.routes, *coupon_console.routes, *member_console.routes,
+                    *order_console.routes, *till_summary.routes),
     console_nav=(NavItem("coupons", "/console/coupons", N_("优惠券"), order=20),
-                 NavItem("members", "/console/members", N_("会员"), order=30)),
-    console_notices={**console.NOTICES, **coupon_console.NOTICES},
+                 NavItem("members", "/console/members", N_("会员"), order=30),
+                 NavItem("orders", "/console/orders", N_("订单"), order=34),
+                 NavItem("summary", "/console/till-summary", N_("日结"), order=36)),
+    console_notices={**console.NOTICES, **coupon_console.NOTICES, **order_console.NOTICES},
     home_sections=(("member_code", member_code.home_card), ("coupons", pages.coupons_section)),
     jobs=(PURGE_TOKENS, EXPIRE_COUPONS, EXPIRE_POINTS, PURGE_RESPONSES),
     crons=(
