@@ -113,8 +113,11 @@ async def _targets(shop: Console, factory: Factory) -> dict[str, str]:
          "quantity": 10, "weight": 1},
         {"name": "谢谢参与", "kind": "nothing", "weight": 3}], publish=False)
     member = await factory.member(shop.merchant, phone="13800000001", name="小王")
+    order = await factory.client.post("/api/v1/orders", headers=shop.merchant.headers, json={
+        "id": "ord-access-1", "member_id": member.id, "amount": 1000})
+    assert order.status_code == 201, order.text
     return {"template_id": template["id"], "campaign_id": campaign["id"],
-            "member_id": member.id}
+            "member_id": member.id, "order_id": "ord-access-1"}
 
 
 def _console_routes(app: Any, method: str) -> list[str]:
@@ -129,7 +132,7 @@ def _fill(path: str, ids: dict[str, str]) -> str:
 async def _snapshot(services: Services) -> list[Any]:
     rows = []
     for table in ("coupon_templates", "campaigns", "campaign_prizes", "referral_programs",
-                  "members", "merchant_users"):
+                  "members", "merchant_users", "orders", "order_refunds"):
         rows.append([dict(r) for r in await services.pool.fetch(
             f"SELECT * FROM {table} ORDER BY 1")])
     return rows
