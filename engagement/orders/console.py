@@ -21,7 +21,6 @@ from engagement.console.forms import Form
 from engagement.console.shell import MANAGERS, ConsoleUser, page_route, redirect, render_page
 from engagement.kit import i18n
 from engagement.kit.errors import InvalidInput, NotFound
-from engagement.kit.formats import money
 from engagement.kit.http import read_form
 from engagement.kit.i18n import N_
 from engagement.kit.state import services
@@ -63,6 +62,11 @@ def parse_cursor(raw: str | None, field: str) -> tuple[datetime, str] | None:
 
 def yuan_text(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
+
+
+def yuan_shown(cents: int) -> str:
+    """As the console's pages show money: ¥1,234.50."""
+    return f"¥{cents // 100:,}.{cents % 100:02d}"
 
 
 async def _filters(request: Request, user: ConsoleUser) -> dict[str, Any]:
@@ -142,7 +146,7 @@ async def refund(request: Request, user: ConsoleUser) -> Response:
         order = await queries.order_listed(svc.pool, user.merchant.id, order_id)
         left = order["amount"] - order["refunded"] if order else 0
         return await _order_page(request, user, errors={where: _REFUND_ERRORS[exc.code]},
-                                 params={where: {"amount": money(left)}}, form=data,
+                                 params={where: {"amount": yuan_shown(left)}}, form=data,
                                  status=exc.status)
     order = await queries.order_listed(svc.pool, user.merchant.id, order_id)
     back = (order is not None and order["coupons_returned_at"] is not None
