@@ -155,10 +155,14 @@ async def refund(request: Request, user: ConsoleUser) -> Response:
                     "refund_coupons_back" if back else "refund_done")
 
 
+_GUEST, _NO_STAFF = N_("访客"), N_("API / POS")
+_STATUSES = (N_("已支付"), N_("部分退款"), N_("已全额退款"))
+
+
 def _status(row: Any) -> str:
     if row["refunded"] == 0:
-        return N_("已支付")
-    return N_("已全额退款") if row["refunded"] >= row["amount"] else N_("部分退款")
+        return _STATUSES[0]
+    return _STATUSES[2] if row["refunded"] >= row["amount"] else _STATUSES[1]
 
 
 async def orders_csv(request: Request, user: ConsoleUser) -> Response:
@@ -178,18 +182,19 @@ async def orders_csv(request: Request, user: ConsoleUser) -> Response:
             pool, user.merchant.id, store_id=store_id, since=since, until=until,
             after=parse_cursor(after, "after"), limit=n)
 
+    # Words in the file are in the page's language, like its header.
     locale, _ = i18n.choose_locale(request)
+    with i18n.use_locale(locale):
+        words = {w: i18n.gettext(w) for w in (_GUEST, _NO_STAFF, *_STATUSES)}
 
     def to_row(r: Any) -> list[Any]:
-        with i18n.use_locale(locale):
-            who = r["member_name"] if r["member_id"] else i18n.gettext(N_("访客"))
-            staff = r["staff_email"] or i18n.gettext(N_("API / POS"))
-            status = i18n.gettext(_status(r))
-        return [r["id"], r["created_at"], r["store_name"] or "", staff, r["member_id"],
-                r["external_id"], who, r["member_phone"] or r["guest_phone"],
+        who = r["member_name"] if r["member_id"] else words[_GUEST]
+        return [r["id"], r["created_at"], r["store_name"] or "",
+                r["staff_email"] or words[_NO_STAFF], r["member_id"], r["external_id"], who,
+                r["member_phone"] or r["guest_phone"],
                 None if r["subtotal"] is None else Yuan(r["subtotal"]), Yuan(r["discount"]),
-                Yuan(r["amount"]), Yuan(r["refunded"]), status, list(r["coupon_codes"]),
-                r["coupons_returned_at"]]
+                Yuan(r["amount"]), Yuan(r["refunded"]), words[_status(r)],
+                list(r["coupon_codes"]), r["coupons_returned_at"]]
 
     name = "-".join(p for p in ("orders", store_id, first and first.isoformat(),
                                 last and last.isoformat()) if p)

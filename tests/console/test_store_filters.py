@@ -7,6 +7,9 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
+
+from engagement.console import export
 from engagement.kit.clock import FrozenClock
 from engagement.kit.config import Settings
 from engagement.kit.state import Services
@@ -140,3 +143,20 @@ async def test_pages_offer_store_exports_only_with_stores(
     assert 'data-store-export="coupons"' in coupons and "北门店" in coupons
     referrals = (await shop.get("/console/referrals")).text
     assert 'data-store-export="commissions"' in referrals
+
+
+async def test_the_orders_export_crosses_batches_on_time_and_id(
+        shop: Console, factory: Factory, clock: FrozenClock,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(export, "EXPORT_BATCH_ROWS", 2)
+    member = await factory.member(shop.merchant)
+    ids = []
+    for n in range(5):  # three at one moment: the id breaks the tie, nothing is skipped
+        await till_data.order(factory, shop.merchant, f"B-{4 - n}", member_id=member.id,
+                              subtotal=100 + n)
+        ids.append(f"B-{4 - n}")
+        if n >= 2:
+            clock.advance(seconds=1)
+    rows = await _csv(shop, "/console/exports/orders.csv")
+    assert [r[0] for r in rows[1:]] == ["B-2", "B-3", "B-4", "B-1", "B-0"]
+    assert sorted(ids) == sorted(r[0] for r in rows[1:])
