@@ -56,7 +56,9 @@ DOMAIN = Domain(
     ),
     listeners=((hooks.OrderPaid, points.on_order_paid),
                (hooks.OrderRefunded, points.on_order_refunded),
-               (hooks.MemberCreated, points.on_member_created)),
+               (hooks.MemberCreated, points.on_member_created),
+               # 支付即会员: a new member's guest orders become theirs, then earn as orders do.
+               (hooks.MemberCreated, orders.on_member_created)),
     constraint_errors={
         "orders_refunded_within_paid": orders.RefundExceedsPaid,
         "members_merchant_phone_key": members.PhoneTaken,

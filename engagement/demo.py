@@ -15,7 +15,10 @@ import asyncpg
 
 from engagement.console import queries as console_queries
 from engagement.console import service as console
-from engagement.console.schemas import UserCreate
+from engagement.console.schemas import Role, UserCreate
+from engagement.coupons import queries as coupon_queries
+from engagement.coupons import service as coupons
+from engagement.coupons.schemas import AmountOff, TemplateCreate
 from engagement.kit.clock import Clock
 from engagement.kit.config import Settings, resolve_secret_key
 from engagement.kit.db import create_pool, transaction
@@ -26,9 +29,14 @@ from engagement.members.schemas import MemberCreate, MemberOut
 from engagement.merchants import queries as merchant_queries
 from engagement.merchants.schemas import Merchant, MerchantCreate
 from engagement.merchants.service import create_merchant, issue_api_key
+from engagement.stores import service as stores
+from engagement.stores.schemas import StoreCreate
 
 DEMO_SLUG = "demo"
 DEMO_EMAIL = "demo@example.com"
+DEMO_CASHIER_EMAIL = "cashier@example.com"
+DEMO_STORE = "人民路店"
+DEMO_TILL_COUPON = "满50减20"
 DEMO_MEMBERS = [("demo-alice", "13800000001", "小红"), ("demo-bob", "13800000002", "小明"),
                 ("demo-carol", "13800000003", "阿伟")]
 
@@ -65,12 +73,21 @@ async def seed_demo(settings: Settings, steps: Sequence[DemoStep] = ()) -> str:
                     conn, merchant.id,
                     MemberCreate(external_id=external_id, phone=phone, name=name)))[0]
                 for external_id, phone, name in DEMO_MEMBERS]
-            console_login = await _console_login(conn, merchant, now)
+            console_login = await _console_login(conn, merchant, DEMO_EMAIL, "owner", None,
+                                                 now)
+            store_id = await _store(conn, merchant, now)
+            till_login = await _console_login(conn, merchant, DEMO_CASHIER_EMAIL, "cashier",
+                                              store_id, now)
+            till_coupon = await _till_coupon(conn, merchant, seeded[0], now)
             ctx = DemoContext(services, merchant, key, seeded)
             base = settings.public_url.rstrip("/")
             ctx.lines += [f"Demo merchant: {merchant.name} ({merchant.id})",
                           f"API key (shown once): {key}",
-                          f"Console: {base}/console  {console_login}", "",
+                          f"Console: {base}/console  {console_login}",
+                          f"Till (收银台, {DEMO_STORE}): {base}/till  {till_login}",
+                          f"  at the till, look up {seeded[0].name} by phone {seeded[0].phone}"
+                          f" or 尾号 {(seeded[0].phone or '')[-4:]}: coupon {till_coupon}"
+                          f" ({DEMO_TILL_COUPON}) is hers to use", "",
                           "Members (open an entry link on a phone to sign in):"]
             for member in seeded:
                 token = await members.issue_token(
@@ -88,17 +105,44 @@ async def seed_demo(settings: Settings, steps: Sequence[DemoStep] = ()) -> str:
     return "\n".join(ctx.lines)
 
 
-async def _console_login(conn: asyncpg.Connection, merchant: Merchant, now: datetime) -> str:
+async def _console_login(conn: asyncpg.Connection, merchant: Merchant, email: str,
+                         role: Role, store_id: str | None, now: datetime) -> str:
     """A console user for the demo merchant with a fresh password, like the API key: shown
     once, replaced on every run."""
     password = secrets.token_urlsafe(12)
-    user = await console_queries.user_by_email(conn, DEMO_EMAIL)
+    user = await console_queries.user_by_email(conn, email)
     if user is None:
-        await console.create_user(conn, merchant.id, UserCreate(email=DEMO_EMAIL,
-                                                                 password=password,
-                                                                 role="owner"), now)
+        await console.create_user(conn, merchant.id, UserCreate(
+            email=email, password=password, role=role, store_id=store_id), now)
     elif user["merchant_id"] == merchant.id:
         await console.set_password(conn, user["id"], password)
     else:  # the address signs in to another merchant's console: leave it alone
-        return f"(no login: {DEMO_EMAIL} belongs to another merchant)"
-    return f"email {DEMO_EMAIL}  password (shown once) {password}"
+        return f"(no login: {email} belongs to another merchant)"
+    return f"email {email}  password (shown once) {password}"
+
+
+async def _store(conn: asyncpg.Connection, merchant: Merchant, now: datetime) -> str:
+    for store in await stores.list_stores(conn, merchant.id):
+        if store.name == DEMO_STORE:
+            return store.id
+    return (await stores.create_store(conn, merchant.id, StoreCreate(name=DEMO_STORE),
+                                      now)).id
+
+
+async def _till_coupon(conn: asyncpg.Connection, merchant: Merchant, member: MemberOut,
+                       now: datetime) -> str:
+    """A coupon the first demo member can use at the till: the one she holds unused, or a
+    new one given by hand."""
+    template = next((t for t in await coupon_queries.templates_of_merchant(conn, merchant.id)
+                     if t["name"] == DEMO_TILL_COUPON), None)
+    if template is None:
+        template_id = (await coupons.create_template(conn, merchant.id, TemplateCreate(
+            name=DEMO_TILL_COUPON, discount=AmountOff(type="amount_off", amount=2000),
+            min_spend=5000, stock=1000, valid_days=30))).id
+    else:
+        template_id = template["id"]
+    for held in await coupon_queries.coupons_of_member(conn, member.id, None, 200):
+        if held["template_id"] == template_id and held["status"] == "issued" and (
+                held["expires_at"] is None or held["expires_at"] > now):
+            return str(held["code"])
+    return (await coupons.give_by_hand(conn, merchant.id, member.id, template_id, now)).code

@@ -30,6 +30,7 @@ DOMAIN = Domain(
     jobs=(SETTLE_DRAWS, RELEASE_RESERVATIONS, SWEEP),
     crons=(CronSpec(SWEEP, second=frozenset(range(0, 60, SWEEP_EVERY_SECONDS)),
                     run_at_startup=True),),
-    listeners=((hooks.CouponRedeemed, service.on_coupon_redeemed),),
+    listeners=((hooks.CouponRedeemed, service.on_coupon_redeemed),
+               (hooks.CouponReturned, service.on_coupon_returned)),
     demo=demo.seed,
 )

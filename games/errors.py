@@ -20,10 +20,6 @@ class CampaignLiveLocked(Conflict):
     message = "A live campaign's odds and window cannot be changed against its members."
 
 
-class QuantityBelowWon(Conflict):
-    code, message = "quantity_below_won", "A quantity cannot go below what was already won."
-
-
 class CampaignEnded(Conflict):
     code, message = "campaign_ended", "An ended campaign cannot be changed."
 
@@ -35,3 +31,8 @@ class DrawInProgress(Conflict):
 
 class InvalidPrize(InvalidInput):
     code, message = "invalid_prize", "A prize is not valid."
+
+
+class PrizeValueOverCap(InvalidInput):
+    code = "prize_value_over_cap"
+    message = "A prize may be worth at most ¥50,000 (有奖销售: the legal cap on a prize's value)."

@@ -80,6 +80,7 @@ def _read_template(data: dict[str, str], *, creating: bool) -> TemplateCreate | 
         "min_spend": form.yuan("min_spend") or 0,
         "valid_days": form.integer("valid_days", minimum=1, maximum=3660),
         "per_member_limit": form.integer("per_member_limit", minimum=1),
+        "stackable": bool(data.get("stackable")),
     }
     if creating:
         values["stock"] = form.integer("stock", minimum=0, maximum=100_000_000)
@@ -119,7 +120,8 @@ def _form_of(template: Any) -> dict[str, str]:
     form = {"name": template.name, "discount_type": discount["type"],
             "min_spend": _yuan_text(template.min_spend) if template.min_spend else "",
             "valid_days": str(template.valid_days or ""),
-            "per_member_limit": str(template.per_member_limit or "")}
+            "per_member_limit": str(template.per_member_limit or ""),
+            "stackable": "on" if template.stackable else ""}
     if discount["type"] == "amount_off":
         form["amount"] = _yuan_text(discount["amount"])
     elif discount["type"] == "percent_off":

@@ -8,19 +8,20 @@ import asyncpg
 
 _TEMPLATE = """id, name, discount, min_spend, stock, reserved, issued, redeemed,
     CASE WHEN stock IS NULL THEN NULL ELSE stock - reserved - issued END AS available,
-    valid_days, per_member_limit, created_at"""
+    valid_days, per_member_limit, stackable, created_at"""
 
 
 async def insert_template(conn: asyncpg.Connection, *, id: str, merchant_id: str, name: str,
                           discount: dict[str, Any], min_spend: int, stock: int | None,
-                          valid_days: int | None, per_member_limit: int | None
-                          ) -> asyncpg.Record:
+                          valid_days: int | None, per_member_limit: int | None,
+                          stackable: bool) -> asyncpg.Record:
     row = await conn.fetchrow(
         f"""INSERT INTO coupon_templates
-              (id, merchant_id, name, discount, min_spend, stock, valid_days, per_member_limit)
-            VALUES ($1, $2, $3, $4::text::jsonb, $5, $6, $7, $8) RETURNING {_TEMPLATE}""",
+              (id, merchant_id, name, discount, min_spend, stock, valid_days, per_member_limit,
+               stackable)
+            VALUES ($1, $2, $3, $4::text::jsonb, $5, $6, $7, $8, $9) RETURNING {_TEMPLATE}""",
         id, merchant_id, name, json.dumps(discount), min_spend, stock, valid_days,
-        per_member_limit,
+        per_member_limit, stackable,
     )
     assert row is not None
     return row
@@ -71,19 +72,39 @@ async def insert_coupons(conn: asyncpg.Connection,
 async def coupon_by_code(conn: asyncpg.Connection, merchant_id: str,
                          code: str) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        """SELECT id, status, expires_at, valid_from, template_id, prize_id, member_id
+        """SELECT id, code, status, expires_at, valid_from, template_id, prize_id, member_id
            FROM coupons WHERE merchant_id = $1 AND code = $2""",
         merchant_id, code,
     )
 
 
 async def mark_redeemed(conn: asyncpg.Connection, coupon_id: str, now: datetime,
-                        order_id: str | None) -> asyncpg.Record | None:
+                        order_id: str | None,
+                        store_id: str | None = None) -> asyncpg.Record | None:
+    """None unless the coupon was still issued: of racing redemptions one wins, the others
+    wait on the row lock and then find it redeemed."""
     return await conn.fetchrow(
-        """UPDATE coupons SET status = 'redeemed', redeemed_at = $2, order_id = $3
+        """UPDATE coupons SET status = 'redeemed', redeemed_at = $2, order_id = $3,
+                              store_id = $4
            WHERE id = $1 AND status = 'issued'
            RETURNING code, status, redeemed_at, order_id, template_id, prize_id""",
-        coupon_id, now, order_id,
+        coupon_id, now, order_id, store_id,
+    )
+
+
+async def return_coupons(conn: asyncpg.Connection, merchant_id: str, order_id: str,
+                         now: datetime) -> list[asyncpg.Record]:
+    """Give the coupons an order used (order_coupons) back, status issued, unless they have
+    expired since."""
+    return await conn.fetch(
+        """UPDATE coupons SET status = 'issued', redeemed_at = NULL, order_id = NULL,
+                              store_id = NULL
+           WHERE id IN (SELECT coupon_id FROM order_coupons
+                        WHERE merchant_id = $1 AND order_id = $2)
+             AND order_id = $2 AND status = 'redeemed'
+             AND (expires_at IS NULL OR expires_at > $3)
+           RETURNING code, template_id, prize_id""",
+        merchant_id, order_id, now,
     )
 
 
@@ -123,6 +144,14 @@ async def insert_coupon(conn: asyncpg.Connection, *, id: str, merchant_id: str,
     )
 
 
+async def lock_member_template(conn: asyncpg.Connection, member_id: str,
+                               template_id: str) -> None:
+    """Serialise issues of one template to one member until the transaction ends, so that
+    two at once cannot both pass the per-member limit's count."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                       f"coupon-limit:{member_id}:{template_id}")
+
+
 async def count_member_coupons(conn: asyncpg.Connection, member_id: str,
                                template_id: str) -> int:
     return int(await conn.fetchval(
@@ -135,7 +164,7 @@ async def coupons_by_codes(conn: asyncpg.Connection, merchant_id: str,
                            codes: list[str]) -> list[asyncpg.Record]:
     return await conn.fetch(
         """SELECT c.id, c.code, c.status, c.member_id, c.template_id, c.expires_at,
-                  t.min_spend
+                  c.valid_from, t.name, t.discount, t.min_spend, t.stackable
            FROM coupons c JOIN coupon_templates t ON t.id = c.template_id
            WHERE c.merchant_id = $1 AND c.code = ANY($2::text[])""",
         merchant_id, codes,
@@ -165,16 +194,18 @@ async def templates_page(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: s
 async def update_template(conn: asyncpg.Connection, template_id: str, *, name: str | None,
                           discount: dict[str, Any] | None, min_spend: int | None,
                           valid_days: int | None, per_member_limit: int | None,
-                          clear_per_member_limit: bool) -> asyncpg.Record:
+                          clear_per_member_limit: bool, stackable: bool | None
+                          ) -> asyncpg.Record:
     row = await conn.fetchrow(
         f"""UPDATE coupon_templates SET name = coalesce($2, name),
                 discount = coalesce($3::text::jsonb, discount),
                 min_spend = coalesce($4, min_spend), valid_days = coalesce($5, valid_days),
                 per_member_limit = CASE WHEN $7 THEN NULL
-                                        ELSE coalesce($6, per_member_limit) END
+                                        ELSE coalesce($6, per_member_limit) END,
+                stackable = coalesce($8, stackable)
             WHERE id = $1 RETURNING {_TEMPLATE}""",
         template_id, name, json.dumps(discount) if discount is not None else None, min_spend,
-        valid_days, per_member_limit, clear_per_member_limit,
+        valid_days, per_member_limit, clear_per_member_limit, stackable,
     )
     assert row is not None
     return row

@@ -8,14 +8,24 @@ from engagement.coupons import queries, service
 from engagement.coupons.schemas import (
     CouponOut,
     CouponPage,
+    GiveCoupon,
     RedeemIn,
     RedeemOut,
     TemplateCreate,
     TemplateOut,
 )
-from engagement.kit.http import ApiDoc, api_route, json_response, parse_body, parse_query
+from engagement.kit.http import (
+    ApiDoc,
+    api_route,
+    idempotency_key,
+    json_response,
+    parse_body,
+    parse_query,
+    request_hash,
+)
 from engagement.kit.pagination import PageQuery, next_cursor
 from engagement.kit.state import services
+from engagement.points import service as points
 
 TAG = "Coupons"
 
@@ -54,7 +64,29 @@ async def my_coupons(request: Request) -> Response:
                                     next_cursor=next_cursor([r["id"] for r in rows], page.limit)))
 
 
+async def give_coupon(request: Request) -> Response:
+    merchant = await require_merchant(request)
+    data = await parse_body(request, GiveCoupon)
+    key = idempotency_key(request)
+    svc = services(request)
+    now = svc.clock.now()
+    async with svc.unit() as unit:
+        status, body = await points.respond_once(
+            unit.conn, merchant.id, "coupons.give", key,
+            request_hash(request.url.path, data.model_dump()), now,
+            lambda: service.give_by_hand(unit.conn, merchant.id,
+                                         request.path_params["member_id"],
+                                         data.coupon_template_id, now))
+    return json_response(body, status=status)
+
+
 routes = [
+    api_route("/api/v1/members/{member_id}/coupons", give_coupon, "POST", ApiDoc(
+        "Give a member a coupon by hand (手动发券), out of the template's stock and within "
+        "its per-member limit", TAG, auth="merchant", body=GiveCoupon, response=CouponOut,
+        status=201, idempotent=True,
+        errors=("not_found", "unknown_coupon_template", "out_of_stock",
+                "coupon_limit_reached", "idempotency_key_reused", "validation_error"))),
     api_route("/api/v1/coupon-templates", create_template, "POST", ApiDoc(
         "Create a coupon template (inventory with counters)", TAG, auth="merchant",
         body=TemplateCreate, response=TemplateOut, status=201, errors=("validation_error",))),

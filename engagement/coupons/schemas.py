@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, StrictBool
 from engagement.kit.fields import (
     Cents,
     Days,
+    Ident,
     Name,
     Percent,
     PositiveCents,
@@ -48,6 +49,8 @@ class TemplateCreate(BaseModel):
     stock: Stock | None = Field(description="null = unlimited")
     valid_days: Days | None = 30
     per_member_limit: PositiveInt4 | None = None
+    stackable: StrictBool = Field(
+        default=False, description="may go on one order with other stackable coupons")
 
 
 class TemplateOut(BaseModel):
@@ -62,6 +65,7 @@ class TemplateOut(BaseModel):
     available: int | None
     valid_days: int | None
     per_member_limit: int | None
+    stackable: bool
     created_at: datetime
 
 
@@ -108,6 +112,12 @@ class TemplateUpdate(BaseModel):
     valid_days: Days | None = None
     per_member_limit: PositiveInt4 | None = None
     clear_per_member_limit: StrictBool = False
+    stackable: StrictBool | None = None
+
+
+class GiveCoupon(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    coupon_template_id: Ident
 
 
 class StockChange(BaseModel):

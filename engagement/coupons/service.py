@@ -9,6 +9,7 @@ import asyncpg
 
 from engagement.coupons import queries
 from engagement.coupons.schemas import (
+    CouponOut,
     RedeemOut,
     StockChange,
     TemplateCreate,
@@ -19,6 +20,7 @@ from engagement.kit import hooks
 from engagement.kit.errors import Conflict, InvalidInput, NotFound
 from engagement.kit.fields import MAX_STOCK
 from engagement.kit.ids import new_id, random_code
+from engagement.members import queries as member_queries
 
 # 12 symbols of a 32-letter alphabet: 60 bits, unguessable, still easy to read at a till.
 COUPON_CODE_LENGTH = 12
@@ -74,6 +76,7 @@ async def create_template(conn: asyncpg.Connection, merchant_id: str,
         conn, id=new_id("tpl"), merchant_id=merchant_id, name=data.name,
         discount=data.discount.model_dump(), min_spend=data.min_spend, stock=data.stock,
         valid_days=data.valid_days, per_member_limit=data.per_member_limit,
+        stackable=data.stackable,
     )
     return template_out(row)
 
@@ -141,11 +144,9 @@ async def issue_for_draws(conn: asyncpg.Connection, owed: list[DrawCoupon],
     return inserted
 
 
-async def redeem(conn: asyncpg.Connection, merchant_id: str, code: str, now: datetime,
-                 order_id: str | None) -> RedeemOut:
-    coupon = await queries.coupon_by_code(conn, merchant_id, code.strip().upper())
-    if coupon is None:
-        raise NotFound("No coupon has this code.")
+def ensure_redeemable(coupon: asyncpg.Record, now: datetime) -> None:
+    """Whether a coupon can be used now, whoever presents it: issued, not expired, valid."""
+    code = coupon["code"]
     if coupon["status"] == "redeemed":
         raise CouponAlreadyRedeemed(code=code)
     if coupon["status"] == "void":
@@ -154,7 +155,15 @@ async def redeem(conn: asyncpg.Connection, merchant_id: str, code: str, now: dat
         raise CouponExpired(code=code, expires_at=coupon["expires_at"].isoformat())
     if coupon["valid_from"] > now:
         raise CouponNotYetValid(code=code)
-    row = await queries.mark_redeemed(conn, coupon["id"], now, order_id)
+
+
+async def redeem(conn: asyncpg.Connection, merchant_id: str, code: str, now: datetime,
+                 order_id: str | None, store_id: str | None = None) -> RedeemOut:
+    coupon = await queries.coupon_by_code(conn, merchant_id, code.strip().upper())
+    if coupon is None:
+        raise NotFound("No coupon has this code.")
+    ensure_redeemable(coupon, now)
+    row = await queries.mark_redeemed(conn, coupon["id"], now, order_id, store_id)
     if row is None:  # a concurrent redemption won the race
         raise CouponAlreadyRedeemed(code=code)
     await queries.adjust_template_counters(conn, row["template_id"], redeemed=1)
@@ -163,6 +172,24 @@ async def redeem(conn: asyncpg.Connection, merchant_id: str, code: str, now: dat
         prize_id=row["prize_id"], redeemed_at=row["redeemed_at"]))
     return RedeemOut(code=row["code"], status="redeemed", redeemed_at=row["redeemed_at"],
                      order_id=row["order_id"])
+
+
+async def return_to_member(conn: asyncpg.Connection, merchant_id: str, order_id: str,
+                           now: datetime) -> list[str]:
+    """A wholly refunded order's coupons go back to their member (status issued), except
+    those that have expired since. Returns the codes given back."""
+    rows = await queries.return_coupons(conn, merchant_id, order_id, now)
+    per_template: dict[str, int] = {}
+    for row in rows:
+        per_template[row["template_id"]] = per_template.get(row["template_id"], 0) + 1
+    for template_id in sorted(per_template):  # fixed order: no deadlocks
+        await queries.adjust_template_counters(conn, template_id,
+                                               redeemed=-per_template[template_id])
+    for row in rows:
+        await hooks.emit(conn, hooks.CouponReturned(
+            code=row["code"], template_id=row["template_id"], order_id=order_id,
+            prize_id=row["prize_id"], returned_at=now))
+    return sorted(row["code"] for row in rows)
 
 
 class UnknownCoupon(InvalidInput):
@@ -177,13 +204,24 @@ class CouponMinSpendNotMet(Conflict):
     code, message = "coupon_min_spend_not_met", "The order is below this coupon's minimum spend."
 
 
-def ensure_applicable(coupon: asyncpg.Record, *, member_id: str, spend: int) -> None:
-    """Whether a coupon (a row of coupons_by_codes) may go with an order: it is the
-    buyer's own, and the order reaches its template's minimum spend (cents)."""
+def ensure_owned(coupon: asyncpg.Record, *, member_id: str | None) -> None:
+    """A coupon goes only with its own member's order (a guest has none)."""
     if coupon["member_id"] != member_id:
         raise CouponNotOwned(code=coupon["code"])
+
+
+def ensure_min_spend(coupon: asyncpg.Record, *, spend: int) -> None:
+    """The order (cents: the subtotal when the service prices it) reaches the coupon's
+    template's minimum spend."""
     if spend < coupon["min_spend"]:
         raise CouponMinSpendNotMet(code=coupon["code"], min_spend=coupon["min_spend"])
+
+
+def ensure_applicable(coupon: asyncpg.Record, *, member_id: str | None, spend: int) -> None:
+    """Whether a coupon (a row of coupons_by_codes) may go with an order: it is the
+    buyer's own, and the order reaches its template's minimum spend (cents)."""
+    ensure_owned(coupon, member_id=member_id)
+    ensure_min_spend(coupon, spend=spend)
 
 
 async def issue_single(conn: asyncpg.Connection, merchant_id: str, template_id: str,
@@ -196,9 +234,10 @@ async def issue_single(conn: asyncpg.Connection, merchant_id: str, template_id: 
     if template is None:
         raise NotFound("No such coupon template.")
     limit = template["per_member_limit"]
-    if limit is not None and await queries.count_member_coupons(
-            conn, member_id, template_id) >= limit:
-        raise CouponLimitReached(template_id=template_id, per_member_limit=limit)
+    if limit is not None:
+        await queries.lock_member_template(conn, member_id, template_id)
+        if await queries.count_member_coupons(conn, member_id, template_id) >= limit:
+            raise CouponLimitReached(template_id=template_id, per_member_limit=limit)
     try:
         async with conn.transaction():  # savepoint: a refused issue leaves the caller usable
             await queries.adjust_template_counters(conn, template_id, issued=1)
@@ -213,6 +252,29 @@ async def issue_single(conn: asyncpg.Connection, merchant_id: str, template_id: 
             expires_at=expires_at, now=now)
         if row is not None:
             return row
+
+
+class OutOfStock(Conflict):
+    code, message = "out_of_stock", "This coupon template has no stock left."
+
+
+async def give_by_hand(conn: asyncpg.Connection, merchant_id: str, member_id: str,
+                       template_id: str, now: datetime) -> CouponOut:
+    """手动发券: one coupon of a template to a member, out of the template's free stock and
+    within its per-member limit."""
+    if await member_queries.member_by_id(conn, merchant_id, member_id) is None:
+        raise NotFound("No such member.")
+    template = await require_template(conn, merchant_id, template_id, "coupon_template_id")
+    try:
+        row = await issue_single(conn, merchant_id, template_id, member_id, source="manual",
+                                 now=now)
+    except InsufficientInventory as exc:
+        raise OutOfStock(template_id=template_id) from exc
+    return CouponOut(code=row["code"], template_id=template_id, name=template["name"],
+                     discount=template["discount"], min_spend=template["min_spend"],
+                     status="issued", source="manual", draw_id=None, campaign_id=None,
+                     issued_at=row["issued_at"], expires_at=row["expires_at"],
+                     redeemed_at=None)
 
 
 async def expire_due(conn: asyncpg.Connection, now: datetime, batch: int = 5000) -> int:
@@ -247,7 +309,7 @@ async def update_template(conn: asyncpg.Connection, merchant_id: str, template_i
     row = await queries.update_template(
         conn, template_id, name=data.name, discount=discount, min_spend=data.min_spend,
         valid_days=data.valid_days, per_member_limit=data.per_member_limit,
-        clear_per_member_limit=data.clear_per_member_limit)
+        clear_per_member_limit=data.clear_per_member_limit, stackable=data.stackable)
     return template_out(row)
 
 

@@ -159,3 +159,22 @@ def _birthday(value: date) -> date:
 # ISO 8601 with a zone (the contract's "times carry a zone"), within FIRST_YEAR..LAST_YEAR.
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_iso_time), AfterValidator(_timestamp)]
 Birthday = Annotated[date, BeforeValidator(_iso_date), AfterValidator(_birthday)]
+
+
+# Mainland mobile numbers (joining, guest orders at the till): 11 digits starting 13-19;
+# "+86" / "86" prefixes and spaces or dashes as people type them are accepted and dropped.
+_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
+
+
+def normalise_phone(value: str) -> str:
+    digits = re.sub(r"[\s-]", "", value)
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    elif digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    if not _MOBILE.match(digits):
+        raise ValueError("enter an 11-digit mobile number")
+    return digits
+
+
+MobilePhone = Annotated[str, Text(0, 64), AfterValidator(normalise_phone)]

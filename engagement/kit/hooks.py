@@ -65,7 +65,20 @@ class CouponRedeemed:
     redeemed_at: datetime
 
 
-Event = OrderPaid | OrderRefunded | MemberCreated | CouponRedeemed
+@dataclass(frozen=True)
+class CouponReturned:
+    """A redeemed coupon was given back to its member (its order was wholly refunded):
+    counters of redemptions step back."""
+
+    name: ClassVar[str] = "coupon.returned"
+    code: str
+    template_id: str
+    order_id: str
+    prize_id: str | None
+    returned_at: datetime
+
+
+Event = OrderPaid | OrderRefunded | MemberCreated | CouponRedeemed | CouponReturned
 Listener = Callable[[asyncpg.Connection, Any], Awaitable[None]]
 
 _listeners: dict[type, list[Listener]] = {}

@@ -3,6 +3,7 @@ feeds the OpenAPI document."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -136,3 +137,18 @@ def json_response(payload: BaseModel | dict[str, Any], status: int = 200,
     else:
         body = payload
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+# Idempotency-Key (API conventions): the header, and what makes a retry the same request.
+
+def idempotency_key(request: Request) -> str | None:
+    key = request.headers.get("idempotency-key")
+    if key is not None and not (0 < len(key) <= 128 and key.isprintable()):
+        raise InvalidInput("Idempotency-Key must be 1-128 printable characters.",
+                           fields=[{"field": "Idempotency-Key"}])
+    return key
+
+
+def request_hash(request_path: str, body: object) -> str:
+    raw = json.dumps([request_path, body], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(raw.encode()).hexdigest()

@@ -1,18 +1,26 @@
 """Orders: the till tells us what a member paid and which coupons it used; refunds give some
 of it back. Both are idempotent, and both tell listeners (points, commissions) through
-in-transaction hooks, so their effects commit or roll back with the order itself."""
+in-transaction hooks, so their effects commit or roll back with the order itself.
+
+With a ``subtotal`` the service prices the coupons itself (engagement/coupons/pricing.py);
+without one, ``amount`` is what the till says was paid, as in the first version of the API.
+A ``phone`` instead of a member is a guest order (支付即会员): it becomes the member's, once,
+when that phone joins within GUEST_CLAIM_DAYS."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import asyncpg
 
-from engagement.coupons import queries as coupon_queries
+from engagement.coupons import pricing
 from engagement.coupons import service as coupons
+from engagement.coupons.pricing import PricedCoupon, Pricing
 from engagement.kit import hooks
 from engagement.kit.errors import (
     Conflict,
+    Forbidden,
     IdempotencyKeyReused,
     InvalidInput,
     NotFound,
@@ -20,7 +28,18 @@ from engagement.kit.errors import (
 from engagement.kit.ids import new_id
 from engagement.members import queries as member_queries
 from engagement.orders import queries
-from engagement.orders.schemas import OrderCreate, OrderOut, RefundCreate, RefundOut
+from engagement.orders.schemas import (
+    CouponLine,
+    OrderCreate,
+    OrderOut,
+    QuoteOut,
+    RefundCreate,
+    RefundOut,
+)
+from engagement.stores import service as stores
+
+# A guest order waits this long for its phone to join (API.md, guest orders).
+GUEST_CLAIM_DAYS = 30
 
 
 class OrderConflict(Conflict):
@@ -39,12 +58,31 @@ class UnknownMember(InvalidInput):
     code, message = "unknown_member", "No member of this merchant has this id."
 
 
+class AmountMismatch(InvalidInput):
+    code = "amount_mismatch"
+    message = "The amount is not the subtotal less the coupons' discount."
 
 
-def order_out(row: asyncpg.Record) -> OrderOut:
+class StoreNotYours(Forbidden):
+    code, message = "store_not_yours", "Staff of one store take orders for that store only."
+
+
+@dataclass(frozen=True)
+class Taker:
+    """The member of staff who took the order at the till (no Taker: a merchant API key)."""
+
+    staff_id: str
+    store_id: str | None  # the store they belong to, if any
+
+
+def order_out(row: asyncpg.Record, lines: list[asyncpg.Record]) -> OrderOut:
     return OrderOut(id=row["id"], member_id=row["member_id"], amount=row["amount"],
                     refunded=row["refunded"], coupon_codes=list(row["coupon_codes"]),
-                    created_at=row["created_at"])
+                    created_at=row["created_at"], subtotal=row["subtotal"],
+                    discount=row["discount"], store_id=row["store_id"],
+                    coupons=[CouponLine(code=c["code"], discount=c["discount"])
+                             for c in lines],
+                    join_url=OrderOut.model_validate(row["response"]).join_url)
 
 
 def _replay(row: asyncpg.Record, request_hash: str) -> OrderOut:
@@ -53,47 +91,117 @@ def _replay(row: asyncpg.Record, request_hash: str) -> OrderOut:
     return OrderOut.model_validate(row["response"])
 
 
+async def _buyer(conn: asyncpg.Connection, merchant_id: str, data: OrderCreate) -> str | None:
+    """The buying member's id; None for a guest (a phone that is no member's)."""
+    if data.member_id is not None:
+        if await member_queries.member_by_id(conn, merchant_id, data.member_id) is None:
+            raise UnknownMember(member_id=data.member_id, fields=[{"field": "member_id"}])
+        return data.member_id
+    assert data.phone is not None
+    member = await member_queries.member_by_phone(conn, merchant_id, data.phone)
+    return member["id"] if member is not None else None
+
+
+async def _store(conn: asyncpg.Connection, merchant_id: str, data: OrderCreate,
+                 taker: Taker | None) -> str | None:
+    """The order's store: the one named, or the till's own. Staff of a store cannot book
+    orders to another."""
+    store_id = data.store_id
+    if taker is not None and taker.store_id is not None:
+        if store_id is not None and store_id != taker.store_id:
+            raise StoreNotYours(store_id=store_id)
+        store_id = taker.store_id
+    if store_id is not None:
+        await stores.require_store(conn, merchant_id, store_id)
+    return store_id
+
+
+async def _price(conn: asyncpg.Connection, merchant_id: str, data: OrderCreate,
+                 member_id: str | None, now: datetime) -> Pricing:
+    rows = await pricing.load_coupons(conn, merchant_id, data.coupon_codes)
+    if data.subtotal is None:
+        # The first version's order: the till priced it; the minimum spend is checked
+        # against what was paid, and the coupons' state when they are redeemed.
+        assert data.amount is not None
+        for coupon in rows:
+            coupons.ensure_applicable(coupon, member_id=member_id, spend=data.amount)
+        return Pricing(subtotal=data.amount, discount=0, coupons=tuple(
+            PricedCoupon(code=c["code"], coupon_id=c["id"], template_id=c["template_id"],
+                         discount=0) for c in rows))
+    priced = pricing.price(rows, member_id=member_id, subtotal=data.subtotal, now=now)
+    if data.amount is not None and data.amount != priced.amount:
+        raise AmountMismatch(expected=priced.amount, fields=[{"field": "amount"}])
+    return priced
+
+
+async def quote(conn: asyncpg.Connection, merchant_id: str, data: OrderCreate,
+                now: datetime, *, taker: Taker | None = None) -> QuoteOut:
+    """What the order would come to, with the errors it would get; records nothing."""
+    await _store(conn, merchant_id, data, taker)
+    member_id = await _buyer(conn, merchant_id, data)
+    priced = await _price(conn, merchant_id, data, member_id, now)
+    return QuoteOut(subtotal=priced.subtotal, discount=priced.discount, amount=priced.amount,
+                    coupons=[CouponLine(code=c.code, discount=c.discount)
+                             for c in priced.coupons])
+
+
 async def create_order(conn: asyncpg.Connection, merchant_id: str, data: OrderCreate,
-                       now: datetime) -> tuple[OrderOut, bool]:
+                       now: datetime, *, taker: Taker | None = None,
+                       join_url: str | None = None) -> tuple[OrderOut, bool]:
     """The order and whether it was created now. The same id again with the same body
-    replays the first response; with another body it is an OrderConflict."""
+    replays the first response; with another body it is an OrderConflict. ``join_url`` is
+    handed to a guest (where they become a member)."""
     request_hash = data.request_hash()
     existing = await queries.order_by_id(conn, merchant_id, data.id)
     if existing is not None:
         return _replay(existing, request_hash), False
-    if await member_queries.member_by_id(conn, merchant_id, data.member_id) is None:
-        raise UnknownMember(member_id=data.member_id)
-    out = OrderOut(id=data.id, member_id=data.member_id, amount=data.amount, refunded=0,
-                   coupon_codes=data.coupon_codes, created_at=now)
+    store_id = await _store(conn, merchant_id, data, taker)
+    member_id = await _buyer(conn, merchant_id, data)
+    priced = await _price(conn, merchant_id, data, member_id, now)
+    guest_phone = data.phone if member_id is None else None
+    out = OrderOut(id=data.id, member_id=member_id, amount=priced.amount, refunded=0,
+                   coupon_codes=data.coupon_codes, created_at=now, subtotal=data.subtotal,
+                   discount=priced.discount, store_id=store_id,
+                   coupons=[CouponLine(code=c.code, discount=c.discount)
+                            for c in priced.coupons],
+                   join_url=join_url if guest_phone is not None else None)
     row = await queries.insert_order(
-        conn, merchant_id=merchant_id, id=data.id, member_id=data.member_id,
-        amount=data.amount, coupon_codes=data.coupon_codes, request_hash=request_hash,
+        conn, merchant_id=merchant_id, id=data.id, member_id=member_id,
+        guest_phone=guest_phone, amount=priced.amount, subtotal=data.subtotal,
+        discount=priced.discount, store_id=store_id,
+        staff_id=taker.staff_id if taker is not None else None,
+        coupon_codes=data.coupon_codes, request_hash=request_hash,
         response=out.model_dump(mode="json"), created_at=now)
     if row is None:  # a twin request committed first
         existing = await queries.order_by_id(conn, merchant_id, data.id)
         assert existing is not None
         return _replay(existing, request_hash), False
-    await _redeem_coupons(conn, merchant_id, data, now)
-    await hooks.emit(conn, hooks.OrderPaid(
-        merchant_id=merchant_id, order_id=data.id, member_id=data.member_id,
-        amount=data.amount, created_at=now))
+    if priced.coupons:
+        await queries.insert_order_coupons(conn, merchant_id, data.id, [
+            (c.code, c.coupon_id, c.discount) for c in priced.coupons])
+    # Templates' counter rows are locked in one fixed order: two orders never deadlock.
+    for coupon in sorted(priced.coupons, key=lambda c: (c.template_id, c.code)):
+        await coupons.redeem(conn, merchant_id, coupon.code, now, data.id, store_id)
+    if member_id is not None:
+        await hooks.emit(conn, hooks.OrderPaid(
+            merchant_id=merchant_id, order_id=data.id, member_id=member_id,
+            amount=priced.amount, created_at=now))
     return out, True
 
 
-async def _redeem_coupons(conn: asyncpg.Connection, merchant_id: str, data: OrderCreate,
-                          now: datetime) -> None:
-    if not data.coupon_codes:
+async def on_member_created(conn: asyncpg.Connection, member: hooks.MemberCreated) -> None:
+    """Listener of MemberCreated: the guest orders of the new member's phone become theirs
+    (支付即会员), once, and earn what a member's order earns, as at the time of the order."""
+    row = await member_queries.member_by_id(conn, member.merchant_id, member.member_id)
+    if row is None or not row["phone"]:
         return
-    found = {c["code"]: c for c in await coupon_queries.coupons_by_codes(
-        conn, merchant_id, data.coupon_codes)}
-    for index, code in enumerate(data.coupon_codes):
-        coupon = found.get(code)
-        if coupon is None:
-            raise coupons.UnknownCoupon(code=code, fields=[{"field": f"coupon_codes.{index}"}])
-        coupons.ensure_applicable(coupon, member_id=data.member_id, spend=data.amount)
-    # Templates' counter rows are locked in one fixed order: two orders never deadlock.
-    for coupon in sorted(found.values(), key=lambda c: (c["template_id"], c["code"])):
-        await coupons.redeem(conn, merchant_id, coupon["code"], now, data.id)
+    since = member.created_at - timedelta(days=GUEST_CLAIM_DAYS)
+    for order in await queries.claim_guest_orders(conn, member.merchant_id, row["id"],
+                                                  row["phone"], since, member.created_at):
+        # Money refunded before the claim was never this member's to earn on.
+        await hooks.emit(conn, hooks.OrderPaid(
+            merchant_id=member.merchant_id, order_id=order["id"], member_id=row["id"],
+            amount=order["amount"] - order["refunded"], created_at=order["created_at"]))
 
 
 async def get_order(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
@@ -101,13 +209,14 @@ async def get_order(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
     row = await queries.order_by_id(conn, merchant_id, order_id)
     if row is None:
         raise NotFound("No such order.")
-    return order_out(row)
+    return order_out(row, await queries.order_coupons(conn, merchant_id, order_id))
 
 
 async def create_refund(conn: asyncpg.Connection, merchant_id: str, order_id: str,
                         data: RefundCreate, now: datetime, *,
                         idempotency_key: str | None = None) -> tuple[RefundOut, bool]:
-    """Refund part of an order; refunds add up to at most the amount paid. The refund's id
+    """Refund part of an order; refunds add up to at most the amount paid. The refund that
+    brings the total up to the amount paid gives the order's coupons back. The refund's id
     (or the Idempotency-Key) makes a retry a replay of the first response."""
     order = await queries.order_by_id(conn, merchant_id, order_id, for_update=True)
     if order is None:
@@ -125,13 +234,20 @@ async def create_refund(conn: asyncpg.Connection, merchant_id: str, order_id: st
     if before + data.amount > order["amount"]:
         raise RefundExceedsPaid(paid=order["amount"], refunded=before, requested=data.amount)
     refund_id = new_id("rfd")
+    returned: list[str] = []
+    if before + data.amount == order["amount"] and await queries.mark_coupons_returned(
+            conn, merchant_id, order_id, now):
+        returned = await coupons.return_to_member(conn, merchant_id, order_id, now)
     out = RefundOut(id=refund_id, order_id=order_id, amount=data.amount,
-                    refunded_total=before + data.amount, created_at=now)
+                    refunded_total=before + data.amount, created_at=now,
+                    coupons_returned=returned)
     await queries.insert_refund(
         conn, id=refund_id, merchant_id=merchant_id, order_id=order_id, refund_key=key,
         amount=data.amount, refunded_before=before, response=out.model_dump(mode="json"),
         created_at=now)
     await queries.add_refunded(conn, merchant_id, order_id, data.amount)
+    if order["member_id"] is None:
+        return out, True  # a guest order: nothing was earned on it yet
     await hooks.emit(conn, hooks.OrderRefunded(
         merchant_id=merchant_id, order_id=order_id, member_id=order["member_id"],
         refund_id=refund_id, amount=data.amount, refunded_before=before,

@@ -1,14 +1,19 @@
 from __future__ import annotations
 
-import hashlib
-import json
-
 from starlette.requests import Request
 from starlette.responses import Response
 
 from engagement.auth import require_member, require_merchant
-from engagement.kit.errors import InvalidInput, NotFound
-from engagement.kit.http import ApiDoc, api_route, json_response, parse_body, parse_query
+from engagement.kit.errors import NotFound
+from engagement.kit.http import (
+    ApiDoc,
+    api_route,
+    idempotency_key,
+    json_response,
+    parse_body,
+    parse_query,
+    request_hash,
+)
 from engagement.kit.pagination import PageQuery
 from engagement.kit.state import services
 from engagement.members import queries as member_queries
@@ -23,19 +28,6 @@ from engagement.points.schemas import (
 
 TAG = "Loyalty"
 PAGE_QUERY = {"limit": "page size, at most 200", "cursor": "next_cursor of the last page"}
-
-
-def idempotency_key(request: Request) -> str | None:
-    key = request.headers.get("idempotency-key")
-    if key is not None and not (0 < len(key) <= 128 and key.isprintable()):
-        raise InvalidInput("Idempotency-Key must be 1-128 printable characters.",
-                           fields=[{"field": "Idempotency-Key"}])
-    return key
-
-
-def request_hash(request_path: str, body: object) -> str:
-    raw = json.dumps([request_path, body], sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 async def put_program(request: Request) -> Response:
@@ -78,17 +70,11 @@ async def adjust_points(request: Request) -> Response:
     svc = services(request)
     now = svc.clock.now()
     async with svc.unit() as unit:
-        if key is not None:
-            prior = await service.replay_or_claim(
-                unit.conn, merchant.id, "points.adjust", key,
-                request_hash(request.url.path, data.model_dump()), now)
-            if prior is not None:
-                return json_response(prior[1], status=prior[0])
-        out = await service.adjust(unit.conn, merchant.id, member_id, data, now, key=key)
-        if key is not None:
-            await service.remember_response(unit.conn, merchant.id, "points.adjust", key, 201,
-                                            out.model_dump(mode="json"))
-    return json_response(out, status=201)
+        status, body = await service.respond_once(
+            unit.conn, merchant.id, "points.adjust", key,
+            request_hash(request.url.path, data.model_dump()), now,
+            lambda: service.adjust(unit.conn, merchant.id, member_id, data, now, key=key))
+    return json_response(body, status=status)
 
 
 routes = [

@@ -3,11 +3,13 @@ transaction as each entry so the balance shown always equals the sum of entries.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
+from pydantic import BaseModel
 
 from engagement.kit import hooks
 from engagement.kit.constants import IDEMPOTENCY_TTL_SECONDS
@@ -189,6 +191,22 @@ async def replay_or_claim(conn: asyncpg.Connection, merchant_id: str, scope: str
 async def remember_response(conn: asyncpg.Connection, merchant_id: str, scope: str, key: str,
                             status: int, response: Any) -> None:
     await queries.store_idempotent_response(conn, merchant_id, scope, key, status, response)
+
+
+async def respond_once(conn: asyncpg.Connection, merchant_id: str, scope: str,
+                       key: str | None, request_hash: str, now: datetime,
+                       make: Callable[[], Awaitable[BaseModel]],
+                       status: int = 201) -> tuple[int, Any]:
+    """The response (status, body) of ``make``, made at most once per Idempotency-Key: a
+    retry with the key answers the first response. Without a key, ``make`` just runs."""
+    if key is not None:
+        prior = await replay_or_claim(conn, merchant_id, scope, key, request_hash, now)
+        if prior is not None:
+            return prior
+    body = (await make()).model_dump(mode="json")
+    if key is not None:
+        await remember_response(conn, merchant_id, scope, key, status, body)
+    return status, body
 
 
 async def purge_idempotent_responses(conn: asyncpg.Connection, now: datetime) -> int:

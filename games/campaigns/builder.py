@@ -126,10 +126,10 @@ def read_update(data: dict[str, str], campaign: CampaignOut, time_zone: str) -> 
         if prize.kind != "nothing" and prize.quantity is not None:
             quantity = form.integer(p + "quantity", required=True, minimum=0,
                                     maximum=MAX_STOCK)
-            won = (prize.quantity - (prize.remaining or 0)) if live else 0
-            if quantity is not None and quantity < won:
-                form.errors[p + "quantity"] = N_("不能少于已中出的 %(n)s 个")
-                form.params[p + "quantity"] = {"n": won}
+            if live and quantity is not None and quantity < prize.quantity:
+                # Fewer prizes would lower the odds members were shown: only more.
+                form.errors[p + "quantity"] = N_("进行中的活动只能增加数量，现在是 %(n)s 个")
+                form.params[p + "quantity"] = {"n": prize.quantity}
             change["quantity"] = quantity
         prizes.append(change)
     rules = form.text("rules", max_length=4000, multiline=True) or ""

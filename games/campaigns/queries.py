@@ -64,9 +64,9 @@ async def update_prize(conn: asyncpg.Connection, prize_id: str, *, name: str | N
     )
 
 
-async def add_redeemed(conn: asyncpg.Connection, prize_id: str) -> None:
-    await conn.execute("UPDATE campaign_prizes SET redeemed = redeemed + 1 WHERE id = $1",
-                       prize_id)
+async def add_redeemed(conn: asyncpg.Connection, prize_id: str, n: int = 1) -> None:
+    await conn.execute("UPDATE campaign_prizes SET redeemed = redeemed + $2 WHERE id = $1",
+                       prize_id, n)
 
 
 async def campaigns_past_end(conn: asyncpg.Connection | asyncpg.Pool,

@@ -83,7 +83,7 @@ routes = [
     api_route("/api/v1/campaigns/{campaign_id}", update_campaign, "PATCH", ApiDoc(
         "Change a campaign: drafts freely; live ones may add quantity, rename, end later", TAG,
         auth="merchant", body=CampaignUpdate, response=CampaignOut,
-        errors=("campaign_live_locked", "quantity_below_won", "campaign_ended",
+        errors=("campaign_live_locked", "campaign_ended",
                 "insufficient_inventory", "invalid_prize"))),
     *[api_route(f"/api/v1/campaigns/{{campaign_id}}/{action}", _transition(action), "POST",
                 ApiDoc(text, TAG, auth="merchant", response=CampaignOut, errors=_ERRORS))

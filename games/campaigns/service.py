@@ -37,10 +37,22 @@ from games.errors import (
     CampaignLiveLocked,
     InvalidPrize,
     InvalidTransition,
-    QuantityBelowWon,
+    PrizeValueOverCap,
 )
 
 LIVE = ("active", "paused")
+# 反不正当竞争法 (Anti-Unfair Competition Law, art. 10): a prize of a lottery-style sale may
+# be worth at most ¥50,000. A coupon's face value is what it takes off (amount-off only: a
+# percent-off or a gift has no value of its own); points have none until a merchant sets
+# what a point is worth, which the product does not have yet.
+PRIZE_VALUE_CAP_CENTS = 5_000_000
+
+
+def ensure_under_cap(template: asyncpg.Record, field: str) -> None:
+    discount = template["discount"]
+    if discount["type"] == "amount_off" and discount["amount"] > PRIZE_VALUE_CAP_CENTS:
+        raise PrizeValueOverCap(fields=[{"field": field}], cap=PRIZE_VALUE_CAP_CENTS,
+                                value=discount["amount"])
 TRANSITIONS = {"publish": ("draft",), "pause": ("active",), "resume": ("paused",),
                "end": ("active", "paused")}
 
@@ -61,6 +73,7 @@ async def create_campaign(conn: asyncpg.Connection, merchant_id: str,
         if prize.quantity is None and template["stock"] is not None:
             raise InvalidPrize("An unlimited prize needs a template with unlimited stock.",
                                field=f"prizes.{index}.quantity")
+        ensure_under_cap(template, f"prizes.{index}.coupon_template_id")
     campaign_id = new_id("cmp")
     await campaign_queries.insert_campaign(
         conn, id=campaign_id, merchant_id=merchant_id, name=data.name, game=data.game,
@@ -135,7 +148,13 @@ async def transition(unit: Unit, svc: Services, merchant_id: str, campaign_id: s
         if campaign["ends_at"] is not None and campaign["ends_at"] <= now:
             raise InvalidTransition("The campaign's window is already over.",
                                     status=campaign["status"], action=action)
-        for prize in await draw_queries.prizes(unit.conn, campaign_id):
+        prizes = await draw_queries.prizes(unit.conn, campaign_id)
+        templates = await coupon_queries.templates_by_ids(
+            unit.conn, merchant_id, sorted({p["coupon_template_id"] for p in prizes
+                                            if p["kind"] == "coupon"}))
+        for template in templates:  # its terms may have changed since the draft was made
+            ensure_under_cap(template, "prizes")
+        for prize in prizes:
             if prize["kind"] == "coupon" and prize["quantity"] is not None:
                 await coupons.reserve(unit.conn, prize["coupon_template_id"], prize["quantity"])
                 await draw_queries.set_reserved(unit.conn, prize["id"], prize["quantity"])
@@ -175,8 +194,10 @@ async def update(unit: Unit, svc: Services, merchant_id: str, campaign_id: str,
             data.ends_at <= svc.clock.now()  # no end at all is the latest end there is
             or (campaign["ends_at"] is not None and data.ends_at < campaign["ends_at"])):
         raise CampaignLiveLocked("A live campaign's end can only move later.")
+    if live and data.rules is not None and data.rules != campaign["rules"]:
+        # 有奖销售: the rules members read before they played are the rules until the end.
+        raise CampaignLiveLocked("A live campaign's rules cannot change.", field="rules")
     prizes = {p["id"]: p for p in await draw_queries.prizes(unit.conn, campaign_id)}
-    wins = await draw_queries.win_counts(unit.conn, campaign_id) if live else {}
     for index, change in enumerate(data.prizes):
         prize = prizes.get(change.id)
         if prize is None:
@@ -192,14 +213,13 @@ async def update(unit: Unit, svc: Services, merchant_id: str, campaign_id: str,
                 if prize["quantity"] is None:
                     raise InvalidPrize("An unlimited prize has no quantity to change.",
                                        field=f"prizes.{index}.quantity")
-                if change.quantity < wins.get(prize["id"], 0):
-                    raise QuantityBelowWon(prize_id=prize["id"], won=wins.get(prize["id"], 0))
+                if change.quantity < prize["quantity"]:
+                    # Fewer prizes would lower the odds members were shown: only more.
+                    raise CampaignLiveLocked("A live campaign's quantities can only grow.",
+                                             prize_id=prize["id"])
                 reserved_delta = change.quantity - prize["quantity"]
                 if prize["kind"] == "coupon" and reserved_delta > 0:
                     await coupons.reserve(unit.conn, prize["coupon_template_id"], reserved_delta)
-                elif prize["kind"] == "coupon" and reserved_delta < 0:
-                    await coupons.release(unit.conn, prize["coupon_template_id"],
-                                          -reserved_delta)
                 if prize["kind"] != "coupon":
                     reserved_delta = 0
         await campaign_queries.update_prize(unit.conn, prize["id"], name=change.name,
@@ -235,3 +255,9 @@ async def on_coupon_redeemed(conn: asyncpg.Connection, coupon: hooks.CouponRedee
     """Campaign counters follow redemptions of the coupons a campaign gave out."""
     if coupon.prize_id:
         await campaign_queries.add_redeemed(conn, coupon.prize_id)
+
+
+async def on_coupon_returned(conn: asyncpg.Connection, coupon: hooks.CouponReturned) -> None:
+    """A coupon a refund gave back no longer counts as redeemed."""
+    if coupon.prize_id:
+        await campaign_queries.add_redeemed(conn, coupon.prize_id, -1)

@@ -27,7 +27,7 @@ async def test_templates_are_created_from_the_form(shop: Console, services: Serv
          "min_spend": "50", "stock": "200", "valid_days": "30"},
         {"name": "饮品八五折", "discount_type": "percent_off", "zhe": "8.5", "stock": ""},
         {"name": "免费蛋挞", "discount_type": "gift", "gift_description": "到店领取",
-         "stock": "20", "valid_days": "", "per_member_limit": "1"},
+         "stock": "20", "valid_days": "", "per_member_limit": "1", "stackable": "on"},
     ]
     for form in forms:
         r = await shop.post("/console/coupons/new", form)
@@ -38,6 +38,7 @@ async def test_templates_are_created_from_the_form(shop: Console, services: Serv
     assert rows["饮品八五折"]["discount"] == {"type": "percent_off", "percent": 15}
     assert rows["饮品八五折"]["stock"] is None
     assert rows["免费蛋挞"]["valid_days"] is None and rows["免费蛋挞"]["per_member_limit"] == 1
+    assert [t["stackable"] for t in rows.values()] == [False, False, True]
     page = (await shop.get("/console/coupons")).text
     assert all(name in page for name in rows)
 

@@ -6,9 +6,11 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 import httpx
 
+from engagement.kit.clock import FrozenClock
 from engagement.kit.config import Settings
 
 
@@ -75,3 +77,33 @@ async def _console_login(client: httpx.AsyncClient, password: str) -> int:
 
     client.cookies.clear()
     return (await login(client, "demo@example.com", password)).status_code
+
+
+async def test_demo_opens_the_till_with_a_cashier_and_a_usable_coupon(
+        settings: Settings, client: httpx.AsyncClient, clock: FrozenClock) -> None:
+    from tests.console.helpers import login
+
+
+    out = run_cli(settings, "demo")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    till = next(line for line in lines if line.startswith("Till"))
+    assert "http://testserver/till" in till and "cashier@example.com" in till
+    hint = lines[lines.index(till) + 1]
+    phone = hint.split("by phone ")[1].split()[0]
+    code = hint.split("coupon ")[1].split()[0]
+    key = next(line.split()[-1] for line in lines if line.startswith("API key"))
+    headers = {"Authorization": f"Bearer {key}"}
+    clock.at = datetime.now(UTC)  # the demo issued its coupon by the real clock
+    # The printed coupon is the printed member's, and the till would price it.
+    quote = await client.post("/api/v1/orders/quote", headers=headers, json={
+        "phone": phone, "subtotal": 12_850, "coupon_codes": [code]})
+    assert quote.status_code == 200, quote.text
+    assert (quote.json()["discount"], quote.json()["amount"]) == (2000, 10_850)
+    client.cookies.clear()
+    signed_in = await login(client, "cashier@example.com", till.split()[-1])
+    assert signed_in.status_code == 303
+    # Run again: the same store, cashier and (still unused) coupon.
+    again = run_cli(settings, "demo").stdout.splitlines()
+    assert next(line for line in again if "coupon " in line).split("coupon ")[1].split()[0] \
+        == code

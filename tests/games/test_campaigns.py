@@ -76,9 +76,18 @@ async def test_live_campaign_cannot_be_changed_against_members(
     r = await factory.client.patch(url, json={"prizes": [{"id": prize, "weight": 5}]},
                                    headers=shop.headers)
     assert r.status_code == 409 and r.json()["error"]["code"] == "campaign_live_locked"
-    r = await factory.client.patch(url, json={"prizes": [{"id": prize, "quantity": won - 1}]},
+    # Fewer prizes than published, even above what was won, is against members (API.md,
+    # second part: only more quantity and a later end).
+    for quantity in (won - 1, 3 - 1):
+        r = await factory.client.patch(url, json={"prizes": [{"id": prize,
+                                                              "quantity": quantity}]},
+                                       headers=shop.headers)
+        assert r.status_code == 409 and r.json()["error"]["code"] == "campaign_live_locked"
+    r = await factory.client.patch(url, json={"rules": "新规则：每人只能中一次"},
                                    headers=shop.headers)
-    assert r.status_code == 409 and r.json()["error"]["code"] == "quantity_below_won"
+    assert r.status_code == 409 and r.json()["error"]["code"] == "campaign_live_locked"
+    r = await factory.client.patch(url, json={"rules": ""}, headers=shop.headers)
+    assert r.status_code == 200, r.text  # the same rules again are no change
     r = await factory.client.patch(url, json={"prizes": [{"id": prize, "quantity": 30}]},
                                    headers=shop.headers)
     assert r.status_code == 409 and r.json()["error"]["code"] == "insufficient_inventory"
@@ -234,3 +243,30 @@ async def test_a_live_campaigns_end_only_moves_later_also_when_it_had_none(
     r = await factory.client.patch(url, json={"ends_at": (later + timedelta(days=1)).isoformat()},
                                    headers=shop.headers)
     assert r.status_code == 200
+
+
+async def test_no_prize_may_be_worth_more_than_fifty_thousand_yuan(
+        factory: Factory, services: Services) -> None:
+    from engagement.coupons import service as coupons
+    from engagement.coupons.schemas import TemplateUpdate
+    from engagement.kit.db import transaction
+
+    shop = await factory.merchant()
+    over = await factory.template(shop, discount={"type": "amount_off", "amount": 5_000_001})
+    r = await factory.client.post("/api/v1/campaigns", headers=shop.headers, json={
+        "name": "豪华大奖", "game": "wheel", "prizes": [_coupon(over), NOTHING]})
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "prize_value_over_cap"
+    assert r.json()["error"]["details"]["fields"] == [{"field": "prizes.0.coupon_template_id"}]
+    assert await services.pool.fetchval("SELECT count(*) FROM campaigns") == 0
+    at_cap = await factory.template(shop, discount={"type": "amount_off", "amount": 5_000_000})
+    draft = await factory.campaign(shop, [_coupon(at_cap), NOTHING], publish=False)
+    # The draft's template is raised past the cap before publishing: publishing refuses.
+    async with transaction(services.pool) as conn:
+        await coupons.update_template(conn, shop.id, at_cap["id"], TemplateUpdate.model_validate(
+            {"discount": {"type": "amount_off", "amount": 5_000_100}}))
+    r = await factory.client.post(f"/api/v1/campaigns/{draft['id']}/publish",
+                                  headers=shop.headers)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "prize_value_over_cap"
+    assert (await factory.client.get(f"/api/v1/coupon-templates/{at_cap['id']}",
+                                     headers=shop.headers)).json()["reserved"] == 0

@@ -4,14 +4,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from engagement.auth import bearer, require_member, require_merchant
-from engagement.kit.http import ApiDoc, api_route, json_response, parse_body, parse_query
+from engagement.kit.http import (
+    ApiDoc,
+    api_route,
+    idempotency_key,
+    json_response,
+    parse_body,
+    parse_query,
+    request_hash,
+)
 from engagement.kit.pagination import PageQuery, next_cursor
 from engagement.kit.security import API_KEY_PREFIX
 from engagement.kit.state import services
 from engagement.loyalty.mall import service
 from engagement.loyalty.mall.schemas import RedemptionOut, RewardCreate, RewardOut, RewardPage
 from engagement.points import service as points
-from engagement.points.routes import idempotency_key, request_hash
 
 TAG = "Loyalty"
 
@@ -47,17 +54,11 @@ async def redeem(request: Request) -> Response:
     svc = services(request)
     now = svc.clock.now()
     async with svc.unit() as unit:
-        if key is not None:
-            prior = await points.replay_or_claim(unit.conn, merchant_id, scope, key,
-                                                 request_hash(request.url.path, None), now)
-            if prior is not None:
-                return json_response(prior[1], status=prior[0])
-        out = await service.redeem(unit.conn, merchant_id, member_id,
-                                   request.path_params["reward_id"], now, key=key)
-        if key is not None:
-            await points.remember_response(unit.conn, merchant_id, scope, key, 201,
-                                           out.model_dump(mode="json"))
-    return json_response(out, status=201)
+        status, body = await points.respond_once(
+            unit.conn, merchant_id, scope, key, request_hash(request.url.path, None), now,
+            lambda: service.redeem(unit.conn, merchant_id, member_id,
+                                   request.path_params["reward_id"], now, key=key))
+    return json_response(body, status=status)
 
 
 routes = [
