@@ -140,19 +140,17 @@ async def refund(request: Request, user: ConsoleUser) -> Response:
     svc = services(request)
     try:
         async with svc.unit() as unit:
-            await service.create_refund(unit.conn, user.merchant.id, order_id, body,
-                                        svc.clock.now())
+            done, _ = await service.create_refund(unit.conn, user.merchant.id, order_id, body,
+                                                  svc.clock.now())
     except (service.RefundExceedsPaid, service.RefundConflict) as exc:
         order = await queries.order_listed(svc.pool, user.merchant.id, order_id)
         left = order["amount"] - order["refunded"] if order else 0
         return await _order_page(request, user, errors={where: _REFUND_ERRORS[exc.code]},
                                  params={where: {"amount": yuan_shown(left)}}, form=data,
                                  status=exc.status)
-    order = await queries.order_listed(svc.pool, user.merchant.id, order_id)
-    back = (order is not None and order["coupons_returned_at"] is not None
-            and order["refunded"] == order["amount"] and order["coupon_codes"])
+    # A replay answers with the first refund, coupons given back included.
     return redirect(f"/console/orders/{order_id}",
-                    "refund_coupons_back" if back else "refund_done")
+                    "refund_coupons_back" if done.coupons_returned else "refund_done")
 
 
 _GUEST, _NO_STAFF = N_("访客"), N_("API / POS")

@@ -187,7 +187,8 @@ async def coupon_lines(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str
     """The order's coupons, what each took off when priced (NULL for an order the till
     priced itself) and where each stands now."""
     return await conn.fetch(
-        """SELECT x.code, t.name, t.discount AS terms, c.status, c.expires_at, oc.discount
+        """SELECT x.code, t.name, t.discount AS terms, c.status, c.expires_at, oc.discount,
+                  c.order_id AS used_on
            FROM unnest($3::text[]) AS x(code)
            LEFT JOIN coupons c ON c.merchant_id = $1 AND c.code = x.code
            LEFT JOIN coupon_templates t ON t.id = c.template_id

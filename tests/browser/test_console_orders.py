@@ -36,35 +36,39 @@ async def _fits(page: Any) -> None:
         ".every(w => w.scrollWidth <= w.clientWidth + 1)")
 
 
-async def _a_day_of_orders(factory: Factory, services: Services, shop: MerchantHandle) -> None:
+async def _a_day_of_orders(app: object, factory: Factory, shop: MerchantHandle) -> None:
     await till_data.points_program(factory, shop)
     north = await till_data.store(factory, shop, "拾光咖啡 · 北京路店")
     south = await till_data.store(factory, shop, "拾光咖啡 · 天河店")
-    lin = await add_user(services, shop, "lin.cashier@shiguang.example", role="cashier",
-                         store_id=north)
-    zhao = await add_user(services, shop, "zhao@shiguang.example", role="cashier",
-                          store_id=south)
+    lin = await till_data.till(app, factory, shop, "lin.cashier@shiguang.example",
+                               store_id=north)
+    zhao = await till_data.till(app, factory, shop, "zhao@shiguang.example", store_id=south)
     ten = await factory.template(shop, name="满50减10元券", min_spend=5000)
     member = await factory.member(shop, name="林小满", phone="13800138000")
     other = await factory.member(shop, phone="13912345678")
-    plan = [("T20261123-0001", member.id, 12850, north, lin, True),
-            ("T20261123-0002", other.id, 3600, north, lin, False),
-            ("T20261123-0003", member.id, 8800, south, zhao, True),
-            ("POS-88123", other.id, 2590, None, None, False)]
-    for order_id, member_id, subtotal, store, staff, coupon in plan:
-        uses: tuple[tuple[str, int], ...] = ()
+    plan = [("T20261123-0001", member.id, 12850, lin, True),
+            ("T20261123-0002", other.id, 3600, lin, False),
+            ("T20261123-0003", member.id, 8800, zhao, True),
+            ("POS-88123", other.id, 2590, None, False)]
+    for order_id, member_id, subtotal, staff, coupon in plan:
+        uses: tuple[str, ...] = ()
         if coupon:
-            uses = ((await till_data.coupon(factory, shop, ten["id"], member_id), 1000),)
+            uses = (await till_data.coupon(factory, shop, ten["id"], member_id),)
         await till_data.order(factory, shop, order_id, member_id=member_id, subtotal=subtotal,
-                              coupons=uses, store_id=store, staff_id=staff)
+                              coupons=uses, at=staff)
         factory.services.clock.advance(minutes=9)  # type: ignore[attr-defined]
+    await till_data.order(factory, shop, "G-20261123", phone="13700001234", subtotal=1800,
+                          at=zhao)
+    for t in (lin, zhao):
+        await t.client.aclose()
 
 
 async def test_a_manager_refunds_an_order_and_reads_the_day(
-        chromium: object, live_server: str, factory: Factory, services: Services) -> None:
+        chromium: object, live_server: str, app: object, factory: Factory,
+        services: Services) -> None:
     shop = await factory.merchant("拾光咖啡")
     await add_user(services, shop, EMAIL)
-    await _a_day_of_orders(factory, services, shop)
+    await _a_day_of_orders(app, factory, shop)
     tablet: Phone = await open_phone(chromium, live_server, **TABLET)
     try:
         page: Any = tablet.page
@@ -72,9 +76,11 @@ async def test_a_manager_refunds_an_order_and_reads_the_day(
         await _sign_in(tablet, "/console/orders")
         await page.wait_for_selector("[data-orders]")
         rows = page.locator("[data-orders] tbody tr")
-        assert await rows.count() == 4
-        assert (await rows.first.get_attribute("data-order-id")) == "POS-88123"  # newest
-        assert "API / POS" in await rows.first.inner_text()
+        assert await rows.count() == 5
+        assert (await rows.first.get_attribute("data-order-id")) == "G-20261123"  # newest
+        assert "访客" in await rows.first.inner_text()  # a guest, by a masked phone
+        assert "137****1234" in await rows.first.inner_text()
+        assert "API / POS" in await page.inner_text('[data-order-id="POS-88123"]')
         await _fits(page)
         await _shot(page, "console-orders-list")
 
@@ -121,7 +127,7 @@ async def test_a_manager_refunds_an_order_and_reads_the_day(
         # The day: by store and cashier, and the same table as a download.
         await page.click('[data-nav="summary"]')
         await page.wait_for_selector("[data-summary]")
-        assert await page.inner_text('[data-total="orders"]') == "4"
+        assert await page.inner_text('[data-total="orders"]') == "5"
         assert await page.inner_text('[data-total="refunds"]') == "¥118.50"
         assert await page.locator("[data-subtotal]").count() == 3
         await _fits(page)
@@ -147,7 +153,7 @@ async def test_a_manager_refunds_an_order_and_reads_the_day(
         text = Path(path).read_text(encoding="utf-8-sig")  # noqa: ASYNC240 (a local temp file)
         rows = list(csv.reader(io.StringIO(text)))
         assert rows[0][:3] == ["日期", "门店", "收银员"] and rows[-1][1] == "合计"
-        assert rows[-1][3] == "4" and rows[-1][9] == "118.50"
+        assert rows[-1][3] == "5" and rows[-1][9] == "118.50"
         await page.click('a[hreflang="en"]')
         await page.wait_for_selector("[data-summary]")
         assert "Daily till summary" in await page.inner_text("h1")
@@ -181,7 +187,7 @@ async def test_the_dashboard_counts_redemptions_at_the_chosen_store(
         campaign["id"])
     for n, coupon in enumerate(won):
         await till_data.order(factory, shop, f"R-{n}", member_id=coupon["member_id"],
-                              subtotal=6000, coupons=((coupon["code"], 1000),),
+                              subtotal=6000, coupons=(coupon["code"],),
                               store_id=north if n < 2 else None)
     laptop: Phone = await open_phone(chromium, live_server, **LAPTOP)
     try:

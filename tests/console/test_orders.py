@@ -35,15 +35,16 @@ async def _refunds(services: Services, merchant_id: str, order_id: str) -> list[
 
 
 async def test_the_list_shows_each_order_newest_first_with_who_where_and_money(
-        shop: Console, factory: Factory, services: Services, clock: FrozenClock) -> None:
+        app: object, shop: Console, factory: Factory, clock: FrozenClock) -> None:
     north = await till_data.store(factory, shop.merchant, "北门店")
-    cashier = await add_user(services, shop.merchant, "lin@shiguang.example", role="cashier",
-                             store_id=north)
+    cashier = await till_data.till(app, factory, shop.merchant, "lin@shiguang.example",
+                                   store_id=north)
     member = await factory.member(shop.merchant, name="小林", phone="13800138000")
-    template = await factory.template(shop.merchant, name="满50减10")
+    template = await factory.template(shop.merchant, name="满50减10", min_spend=5000)
     code = await till_data.coupon(factory, shop.merchant, template["id"], member.id)
     await till_data.order(factory, shop.merchant, "A-1", member_id=member.id, subtotal=5000,
-                          coupons=((code, 1000),), store_id=north, staff_id=cashier)
+                          coupons=(code,), at=cashier)
+    await cashier.client.aclose()
     clock.advance(minutes=5)
     await till_data.order(factory, shop.merchant, "POS-2", member_id=member.id, subtotal=1999)
     r = await shop.get("/console/orders")
@@ -59,12 +60,8 @@ async def test_the_list_shows_each_order_newest_first_with_who_where_and_money(
     assert '<a href="/console/orders" aria-current="page" data-nav="orders">' in r.text
 
 
-async def test_a_guest_order_shows_the_masked_phone(shop: Console, services: Services) -> None:
-    await services.pool.execute(
-        """INSERT INTO orders (merchant_id, id, member_id, guest_phone, amount, subtotal,
-                               request_hash, response, created_at)
-           VALUES ($1, 'G-1', NULL, '13912345678', 800, 800, 'x', '{}', $2)""",
-        shop.merchant.id, services.clock.now())
+async def test_a_guest_order_shows_the_masked_phone(shop: Console, factory: Factory) -> None:
+    await till_data.order(factory, shop.merchant, "G-1", phone="13912345678", subtotal=800)
     r = await shop.get("/console/orders")
     row = r.text[r.text.index('data-order-id="G-1"'):]
     row = row[:row.index("</tr>")]
@@ -136,13 +133,13 @@ async def test_an_order_page_shows_its_coupons_and_refunds(
         shop: Console, factory: Factory, services: Services) -> None:
     store = await till_data.store(factory, shop.merchant, "北门店")
     member = await factory.member(shop.merchant, name="小林")
-    ten = await factory.template(shop.merchant, name="满50减10")
-    five = await factory.template(shop.merchant, name="饮品5元券",
+    ten = await factory.template(shop.merchant, name="满50减10", stackable=True)
+    five = await factory.template(shop.merchant, name="饮品5元券", stackable=True,
                                   discount={"type": "amount_off", "amount": 500})
     a = await till_data.coupon(factory, shop.merchant, ten["id"], member.id)
     b = await till_data.coupon(factory, shop.merchant, five["id"], member.id)
     await till_data.order(factory, shop.merchant, "A-1", member_id=member.id, subtotal=12850,
-                          coupons=((a, 1000), (b, 500)), store_id=store)
+                          coupons=(a, b), store_id=store)
     await till_data.refund(factory, shop.merchant, "A-1", 1000)
     r = await shop.get("/console/orders/A-1")
     assert r.status_code == 200
@@ -241,3 +238,46 @@ async def test_cashiers_cannot_refund(shop: Console, factory: Factory, services:
             "csrf_token": token, "mode": "whole", "amount": "10", "refund_id": "x-1"})
         assert r.status_code == 403
     assert await _refunds(services, shop.merchant.id, "A-1") == []
+
+
+async def test_a_whole_refund_gives_the_coupons_back_a_part_one_does_not(
+        shop: Console, factory: Factory, services: Services) -> None:
+    member = await factory.member(shop.merchant)
+    template = await factory.template(shop.merchant, name="满50减10", min_spend=5000)
+    code = await till_data.coupon(factory, shop.merchant, template["id"], member.id)
+    await till_data.order(factory, shop.merchant, "A-1", member_id=member.id, subtotal=6000,
+                          coupons=(code,))
+    page = await shop.get("/console/orders/A-1")
+    r = await shop.post("/console/orders/A-1/refunds",
+                        {**_refund_form(page.text, "part"), "amount": "20"})
+    assert r.headers["location"].endswith("notice=refund_done")
+    status = "SELECT status FROM coupons WHERE merchant_id = $1 AND code = $2"
+    assert await services.pool.fetchval(status, shop.merchant.id, code) == "redeemed"
+    whole = _refund_form((await shop.get("/console/orders/A-1")).text, "whole")
+    assert whole["amount"] == "30.00"
+    r = await shop.post("/console/orders/A-1/refunds", whole)
+    assert r.headers["location"].endswith("notice=refund_coupons_back")
+    assert await services.pool.fetchval(status, shop.merchant.id, code) == "issued"
+    # Posted again, the same answer: a replay, not a second refund.
+    again = await shop.post("/console/orders/A-1/refunds", whole)
+    assert again.headers["location"] == r.headers["location"]
+    assert await _refunds(services, shop.merchant.id, "A-1") == [2000, 3000]
+    done = await shop.get(r.headers["location"])
+    assert "订单用的券已退回会员账户" in done.text and 'data-status="returned"' in done.text
+    assert "用券已于" in done.text  # when they went back
+
+
+async def test_a_coupon_given_back_and_used_again_says_where(
+        shop: Console, factory: Factory) -> None:
+    member = await factory.member(shop.merchant)
+    template = await factory.template(shop.merchant, name="满50减10")
+    code = await till_data.coupon(factory, shop.merchant, template["id"], member.id)
+    await till_data.order(factory, shop.merchant, "A-1", member_id=member.id, subtotal=6000,
+                          coupons=(code,))
+    await till_data.refund(factory, shop.merchant, "A-1", 5000)  # the whole: coupon back
+    await till_data.order(factory, shop.merchant, "B-2", member_id=member.id, subtotal=7000,
+                          coupons=(code,))
+    first = (await shop.get("/console/orders/A-1")).text
+    assert 'data-status="returned"' in first and 'href="/console/orders/B-2"' in first
+    second = (await shop.get("/console/orders/B-2")).text
+    assert 'data-status="redeemed"' in second

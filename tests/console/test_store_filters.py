@@ -14,7 +14,7 @@ from engagement.kit.clock import FrozenClock
 from engagement.kit.config import Settings
 from engagement.kit.state import Services
 from tests.console import till_data
-from tests.console.helpers import Console, add_user
+from tests.console.helpers import Console
 from tests.factories import Factory
 from tests.referrals.helpers import join, program, share_code
 from tests.worker import drain
@@ -31,25 +31,25 @@ async def _csv(shop: Console, path: str) -> list[list[str]]:
     return _rows(r.text)
 
 
-async def test_exports_filter_by_store(shop: Console, rival: Console, factory: Factory,
-                                       services: Services, clock: FrozenClock) -> None:
+async def test_exports_filter_by_store(app: object, shop: Console, rival: Console,
+                                       factory: Factory, clock: FrozenClock) -> None:
     m = shop.merchant
     north = await till_data.store(factory, m, "北门店")
     south = await till_data.store(factory, m, "南门店")
-    cashier = await add_user(services, m, "lin@shiguang.example", role="cashier",
-                             store_id=north)
+    cashier = await till_data.till(app, factory, m, "lin@shiguang.example", store_id=north)
     await program(factory, m)
     sharer = await factory.member(m, name="分享人")
     buyer = await join(factory, m, await share_code(factory, sharer), name="好友")
     template = await factory.template(m, name="满50减10", stock=20)
     codes = [await till_data.coupon(factory, m, template["id"], buyer.id) for _ in range(3)]
     await till_data.order(factory, m, "N-1", member_id=buyer.id, subtotal=5000,
-                          coupons=((codes[0], 1000),), store_id=north, staff_id=cashier)
+                          coupons=(codes[0],), at=cashier)
+    await cashier.client.aclose()
     clock.advance(days=1)
     await till_data.order(factory, m, "S-1", member_id=buyer.id, subtotal=8000,
-                          coupons=((codes[1], 1000),), store_id=south)
+                          coupons=(codes[1],), store_id=south)
     await till_data.order(factory, m, "P-1", member_id=buyer.id, subtotal=3000)
-    await till_data.refund(factory, m, "S-1", 7000)
+    await till_data.refund(factory, m, "S-1", 5000)  # a part: its coupon stays redeemed
 
     # Coupons: those redeemed at the store, with the store named in the last column.
     every = await _csv(shop, "/console/exports/coupons.csv")
@@ -73,10 +73,12 @@ async def test_exports_filter_by_store(shop: Console, rival: Console, factory: F
     assert by_id["N-1"][2:4] == ["北门店", "lin@shiguang.example"]
     assert by_id["P-1"][2:4] == ["", "API / POS"]
     assert by_id["N-1"][8:13] == ["50.00", "10.00", "40.00", "0.00", "已支付"]
-    assert by_id["S-1"][11:13] == ["70.00", "已全额退款"]
+    assert by_id["S-1"][11:13] == ["50.00", "部分退款"]
     assert [r[0] for r in (await _csv(shop, f"/console/exports/orders.csv?store={south}"))[1:]
             ] == ["S-1"]
+    await till_data.refund(factory, m, "P-1", 3000)
     day_two = await _csv(shop, "/console/exports/orders.csv?from=2026-11-24&to=2026-11-24")
+    assert [r[12] for r in day_two[1:]] == ["已全额退款", "部分退款"]
     assert sorted(r[0] for r in day_two[1:]) == ["P-1", "S-1"]
     first_day = await _csv(shop, "/console/exports/orders.csv?to=2026-11-23")
     assert [r[0] for r in first_day[1:]] == ["N-1"]
@@ -110,7 +112,7 @@ async def test_the_dashboard_counts_redemptions_at_a_store(
     assert len(won) == 3
     for n, (coupon, store) in enumerate(zip(won, [north, north, south], strict=True)):
         await till_data.order(factory, m, f"O-{n}", member_id=coupon["member_id"],
-                              subtotal=5000, coupons=((coupon["code"], 1000),), store_id=store)
+                              subtotal=5000, coupons=(coupon["code"],), store_id=store)
     url = f"/console/campaigns/{campaign['id']}"
     page = await shop.get(url)
     assert "data-store-filter" in page.text and "不属于任何门店" in page.text
@@ -124,8 +126,8 @@ async def test_the_dashboard_counts_redemptions_at_a_store(
     # Draws, players and wins are the whole campaign's, whatever the store.
     assert 'data-stat="draws">3<' in panel
     # A coupon a whole refund gave back is no longer redeemed there.
-    await services.pool.execute(
-        "UPDATE coupons SET status = 'issued', store_id = NULL WHERE code = $1", won[2]["code"])
+    returned = await till_data.refund(factory, m, "O-2", 4000)
+    assert returned["coupons_returned"] == [won[2]["code"]]
     panel = (await shop.client.get(f"{url}/panel?store={south}")).text
     assert 'data-stat="redeemed">0<' in panel
     rival_store = await till_data.store(factory, rival.merchant, "隔壁店")

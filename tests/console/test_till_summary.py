@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from engagement.kit.clock import FrozenClock
 from engagement.kit.state import Services
 from tests.console import till_data
-from tests.console.helpers import Console, add_user
+from tests.console.helpers import Console
 from tests.factories import Factory
 
 DAY = "2026-11-23"  # the tests' clock: 12:00 in Shanghai that day
@@ -44,13 +44,15 @@ class Expected:
 class Day:
     lines: dict[tuple[str, str], Expected] = field(default_factory=lambda: defaultdict(Expected))
 
-    def order(self, store: str, staff: str, placed: till_data.Placed) -> None:
+    def order(self, store: str, staff: str, subtotal: int, offs: tuple[int, ...]) -> None:
+        """An order of ``subtotal`` with coupons taking ``offs`` off (each an amount_off
+        coupon below the subtotal: worked out here, not read from the service)."""
         line = self.lines[(store, staff)]
         line.orders += 1
-        line.coupons += len(placed.coupons)
-        line.discount += placed.discount
-        line.paid += placed.amount
-        line.points += placed.amount // 100  # the program: a point per yuan paid
+        line.coupons += len(offs)
+        line.discount += sum(offs)
+        line.paid += subtotal - sum(offs)
+        line.points += (subtotal - sum(offs)) // 100  # the program: a point per yuan paid
 
     def refund(self, store: str, staff: str, amount: int) -> None:
         line = self.lines[(store, staff)]
@@ -83,58 +85,57 @@ def _rows(text: str) -> list[list[str]]:
 
 
 async def test_a_day_by_store_and_cashier_matches_the_orders(
-        shop: Console, rival: Console, factory: Factory, services: Services,
+        app: object, shop: Console, rival: Console, factory: Factory, services: Services,
         clock: FrozenClock) -> None:
     m = shop.merchant
     await till_data.points_program(factory, m)
     north = await till_data.store(factory, m, "北门店")
     south = await till_data.store(factory, m, "南门店")
-    lin = await add_user(services, m, "lin@shiguang.example", role="cashier", store_id=north)
-    wang = await add_user(services, m, "wang@shiguang.example", role="cashier", store_id=north)
-    zhao = await add_user(services, m, "zhao@shiguang.example", role="cashier", store_id=south)
+    lin = await till_data.till(app, factory, m, "lin@shiguang.example", store_id=north)
+    wang = await till_data.till(app, factory, m, "wang@shiguang.example", store_id=north)
+    zhao = await till_data.till(app, factory, m, "zhao@shiguang.example", store_id=south)
     member = await factory.member(m, name="小林")
-    ten = await factory.template(m, name="满50减10", stock=50)
-    five = await factory.template(m, name="5元券", stock=50,
+    ten = await factory.template(m, name="满50减10", stock=50, stackable=True)
+    five = await factory.template(m, name="5元券", stock=50, stackable=True,
                                   discount={"type": "amount_off", "amount": 500})
+    off = {ten["id"]: 1000, five["id"]: 500}
     expect = Day()
     # The day before: an order whose refund comes on the day counts on the day, where the
     # order was taken; the order itself does not.
     clock.advance(days=-1)
     old = await till_data.order(factory, m, "OLD-1", member_id=member.id, subtotal=8800,
-                                store_id=south, staff_id=zhao)
+                                at=zhao)
     clock.advance(days=1)
     await till_data.refund(factory, m, old.id, 3000)
     expect.refund("南门店", "zhao@shiguang.example", 3000)
 
-    async def place(order_id: str, subtotal: int, store: str | None, staff: str | None,
-                    coupons: tuple[tuple[str, int], ...] = ()) -> till_data.Placed:
-        placed = await till_data.order(factory, m, order_id, member_id=member.id,
-                                       subtotal=subtotal, coupons=coupons,
-                                       store_id={"北门店": north, "南门店": south}.get(store or ""),
-                                       staff_id=staff)
-        clock.advance(minutes=7)
-        return placed
-
-    emails = {lin: "lin@shiguang.example", wang: "wang@shiguang.example",
-              zhao: "zhao@shiguang.example", None: "API / POS"}
-    plan = [("N1", 12850, "北门店", lin, ((ten, 1000),)),
-            ("N2", 4599, "北门店", lin, ()),
-            ("N3", 30000, "北门店", wang, ((ten, 1000), (five, 500))),
-            ("N4", 999, "北门店", None, ()),
-            ("S1", 6600, "南门店", zhao, ((five, 500),)),
-            ("X1", 2500, None, None, ())]
+    stores = {"北门店": north, "南门店": south}
+    plan: list[tuple[str, int, str | None, till_data.Till | None, list[str]]] = [
+        ("N1", 12850, "北门店", lin, [ten["id"]]),
+        ("N2", 4599, "北门店", lin, []),
+        ("N3", 30000, "北门店", wang, [ten["id"], five["id"]]),
+        ("N4", 999, "北门店", None, []),
+        ("S1", 6600, "南门店", zhao, [five["id"]]),
+        ("X1", 2500, None, None, [])]
     for order_id, subtotal, store, staff, uses in plan:
-        coupons = [(await till_data.coupon(factory, m, t["id"], member.id), off)
-                   for t, off in uses]
-        placed = await place(order_id, subtotal, store, staff, tuple(coupons))
-        expect.order(store or "未指定门店", emails[staff], placed)
+        codes = [await till_data.coupon(factory, m, t, member.id) for t in uses]
+        placed = await till_data.order(
+            factory, m, order_id, member_id=member.id, subtotal=subtotal,
+            coupons=tuple(codes), store_id=stores.get(store or "") if staff is None else None,
+            at=staff)
+        assert placed.amount == subtotal - sum(off[t] for t in uses)
+        expect.order(store or "未指定门店", staff.email if staff else "API / POS", subtotal,
+                     tuple(off[t] for t in uses))
+        clock.advance(minutes=7)
     await till_data.refund(factory, m, "N3", 5000)
     expect.refund("北门店", "wang@shiguang.example", 5000)
     await till_data.refund(factory, m, "N4", 999)
     expect.refund("北门店", "API / POS", 999)
     # The next local day begins at 16:00 UTC: an order just after is not this day's.
     clock.at = clock.at.replace(hour=16, minute=0, second=1)
-    await place("NEXT-1", 7000, "北门店", lin)
+    await till_data.order(factory, m, "NEXT-1", member_id=member.id, subtotal=7000, at=lin)
+    for t in (lin, wang, zhao):
+        await t.client.aclose()
 
     r = await shop.get(f"/console/exports/till-summary.csv?date={DAY}")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
@@ -183,14 +184,16 @@ async def test_days_are_navigable_and_an_empty_day_says_so(
     assert (await shop.get("/console/till-summary?date=2026-02-30")).status_code == 422
 
 
-async def test_staff_who_left_are_still_named(shop: Console, factory: Factory,
+async def test_staff_who_left_are_still_named(app: object, shop: Console, factory: Factory,
                                               services: Services) -> None:
-    staff = await add_user(services, shop.merchant, "gone@shiguang.example", role="cashier")
+    staff = await till_data.till(app, factory, shop.merchant, "gone@shiguang.example")
     member = await factory.member(shop.merchant)
     await till_data.order(factory, shop.merchant, "A-1", member_id=member.id, subtotal=1000,
-                          staff_id=staff)
+                          at=staff)
+    await staff.client.aclose()
+    # Removed as the staff pages do it: the row stays, so their orders keep their name.
     await services.pool.execute("UPDATE merchant_users SET removed_at = now() WHERE id = $1",
-                                staff)
+                                staff.staff_id)
     rows = _rows((await shop.get(f"/console/exports/till-summary.csv?date={DAY}")).text)
     assert rows[1][2] == "gone@shiguang.example（已移除）"
     english = _rows((await shop.get(f"/console/exports/till-summary.csv?date={DAY}&lang=en")
