@@ -1,5 +1,5 @@
 """The ``engagement`` command line: serve, worker, run (both, on embedded servers when no
-URLs are configured), migrate, demo, merchant create."""
+URLs are configured), migrate, demo, merchant create, staff create."""
 
 from __future__ import annotations
 
@@ -179,6 +179,62 @@ def cmd_merchant_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_staff_create(args: argparse.Namespace) -> int:
+    """A console login for a merchant's staff. Every refusal (unknown merchant or store, a
+    taken email, a bad password) is exit code 2 and one line saying why."""
+    from pydantic import ValidationError
+
+    from engagement.console.schemas import UserCreate
+    from engagement.kit.db import create_pool, transaction
+    from engagement.kit.errors import AppError
+    from engagement.kit.migrate import apply_migrations
+
+    password = args.password
+    if password is None:
+        import getpass
+
+        password = getpass.getpass("Console password: ")
+    try:
+        user = UserCreate(email=args.email, password=password, role=args.role,
+                          store_id=args.store)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                             for e in exc.errors(include_url=False, include_input=False))
+        print(f"error: validation_error: {problems}", file=sys.stderr)
+        return 2
+
+    async def create(dsn: str) -> dict[str, str] | None:
+        from engagement.console.service import add_staff
+        from engagement.kit.clock import Clock
+        from engagement.merchants.queries import merchant_by_slug
+
+        pool = await create_pool(dsn, min_size=1, max_size=1)
+        try:
+            async with transaction(pool) as conn:
+                merchant = await merchant_by_slug(conn, args.merchant)
+                if merchant is None:
+                    return None
+                row = await add_staff(conn, merchant.id, user, Clock().now())
+        finally:
+            await pool.close()
+        return {"id": row["id"], "email": row["email"], "role": row["role"]}
+
+    with servers(get_settings(), redis=False) as settings:
+        assert settings.database_url
+        apply_migrations(settings.database_url)
+        try:
+            created = asyncio.run(create(settings.database_url))
+        except AppError as exc:  # the store is not the merchant's, or the email is taken
+            print(f"error: {exc.code}: {exc.detail_message}", file=sys.stderr)
+            return 2
+        if created is None:
+            print(f"error: unknown_merchant: no merchant has the slug {args.merchant!r}",
+                  file=sys.stderr)
+            return 2
+        print(json.dumps(created, ensure_ascii=False))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from engagement.demo import seed_demo
     from engagement.domains import DOMAINS, install
@@ -194,6 +250,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from engagement.console.schemas import ROLES
+
     parser = argparse.ArgumentParser(prog="engagement", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     for name, fn, text in [("serve", cmd_serve, "run the web app"),
@@ -217,6 +275,15 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--email", help="also create a console login with this email")
     create.add_argument("--password", help="its password (asked for when omitted)")
     create.set_defaults(fn=cmd_merchant_create)
+    staff = sub.add_parser("staff", help="console logins of a merchant's staff")
+    ssub = staff.add_subparsers(dest="staff_command", required=True)
+    add = ssub.add_parser("create", help="add a console login (owner, manager or cashier)")
+    add.add_argument("--merchant", required=True, metavar="SLUG", help="the merchant's slug")
+    add.add_argument("--email", required=True)
+    add.add_argument("--role", required=True, choices=list(ROLES))
+    add.add_argument("--store", metavar="STORE_ID", help="the store they work in")
+    add.add_argument("--password", help="their password (asked for when omitted)")
+    add.set_defaults(fn=cmd_staff_create)
     return parser
 
 

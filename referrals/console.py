@@ -188,7 +188,7 @@ async def commissions_csv(request: Request, user: ConsoleUser) -> Response:
         header=[N_("流水ID"), N_("时间"), N_("订单号"), N_("受益会员ID"), N_("受益会员编号"),
                 N_("受益会员手机号"), N_("下单会员ID"), N_("层级"), N_("类型"),
                 N_("金额(元)"), N_("比例(基点)"), N_("状态"), N_("可提现时间"),
-                N_("解冻时间"), N_("门店")],
+                N_("解冻时间"), N_("门店名称")],
         read_batch=batch,
         to_row=lambda r: [r["id"], r["created_at"], r["order_id"], r["beneficiary_id"],
                           r["beneficiary_external_id"], r["beneficiary_phone"], r["buyer_id"],

@@ -10,6 +10,8 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from engagement.kit.ids import random_code
+
 _hasher = PasswordHasher()
 
 
@@ -38,3 +40,10 @@ async def verify_password(stored: str | None, password: str) -> bool:
 def needs_rehash(stored: str) -> bool:
     """True when the hash was made with weaker parameters than today's defaults."""
     return _hasher.check_needs_rehash(stored)
+
+
+def generate_password() -> str:
+    """A password an owner can read out or copy to a new member of staff: 12 symbols of
+    Crockford's alphabet (60 random bits, no I/L/O/U to misread), in groups of four."""
+    code = random_code(12)
+    return "-".join(code[i:i + 4] for i in range(0, 12, 4))

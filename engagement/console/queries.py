@@ -48,3 +48,56 @@ async def record_login(conn: Conn, user_id: str, now: datetime,
            WHERE id = $1""",
         user_id, now, new_hash,
     )
+
+
+# Staff (an owner's view of the console users)
+
+_STAFF = """u.id, u.email, u.role, u.store_id, s.name AS store_name, u.created_at,
+            u.last_login_at"""
+
+
+async def lock_staff(conn: asyncpg.Connection, merchant_id: str) -> None:
+    """Serialise the merchant's staff changes until the transaction ends. NO KEY UPDATE:
+    it waits for other staff changes, not for rows that merely reference the merchant."""
+    await conn.execute("SELECT 1 FROM merchants WHERE id = $1 FOR NO KEY UPDATE", merchant_id)
+
+
+async def staff_of_merchant(conn: Conn, merchant_id: str) -> list[asyncpg.Record]:
+    """The active staff: owners first, then managers, then cashiers; by email within."""
+    return await conn.fetch(
+        f"""SELECT {_STAFF} FROM merchant_users u
+                LEFT JOIN stores s ON s.merchant_id = u.merchant_id AND s.id = u.store_id
+            WHERE u.merchant_id = $1 AND u.removed_at IS NULL
+            ORDER BY array_position(ARRAY['owner', 'manager', 'cashier'], u.role), u.email""",
+        merchant_id)
+
+
+async def staff_member(conn: Conn, merchant_id: str, user_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"""SELECT {_STAFF} FROM merchant_users u
+                LEFT JOIN stores s ON s.merchant_id = u.merchant_id AND s.id = u.store_id
+            WHERE u.merchant_id = $1 AND u.id = $2 AND u.removed_at IS NULL""",
+        merchant_id, user_id)
+
+
+async def count_owners(conn: asyncpg.Connection, merchant_id: str, *, besides: str) -> int:
+    return int(await conn.fetchval(
+        """SELECT count(*) FROM merchant_users
+           WHERE merchant_id = $1 AND role = 'owner' AND removed_at IS NULL AND id <> $2""",
+        merchant_id, besides))
+
+
+async def update_staff(conn: asyncpg.Connection, merchant_id: str, user_id: str, *,
+                       role: str, store_id: str | None) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        """UPDATE merchant_users SET role = $3, store_id = $4
+           WHERE merchant_id = $1 AND id = $2 AND removed_at IS NULL RETURNING id""",
+        merchant_id, user_id, role, store_id)
+
+
+async def remove_user(conn: asyncpg.Connection, merchant_id: str, user_id: str,
+                      now: datetime) -> None:
+    await conn.execute(
+        """UPDATE merchant_users SET removed_at = $3
+           WHERE merchant_id = $1 AND id = $2 AND removed_at IS NULL""",
+        merchant_id, user_id, now)

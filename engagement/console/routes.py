@@ -1,4 +1,5 @@
-"""The console's own pages: signing in and out, and the way in."""
+"""The console's own pages: signing in and out, and the way in (the console for owners and
+managers, the till for cashiers)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from engagement.console import service, sessions
-from engagement.console.schemas import LoginForm
+from engagement.console.schemas import LoginForm, Role
 from engagement.console.shell import (
     HOME,
     MANAGERS,
     STAFF,
+    TILL,
     ConsoleUser,
     current_user,
+    landing,
     page_route,
     public_route,
     redirect,
@@ -32,19 +35,28 @@ from engagement.kit.state import services
 NOTICES = {"signed_out": N_("你已退出登录")}
 
 
-def _safe_next(value: str | None) -> str:
-    """Back into the console only: an open redirect would lend the merchant's site to phishing."""
-    if not value or not value.startswith("/console/") or value.startswith("/console/login") \
-            or "\\" in value or "//" in value:
-        return HOME
+def _safe_next(value: str | None, role: Role) -> str:
+    """Back into the console or the till only: an open redirect would lend the merchant's
+    site to phishing. A cashier goes to the till whatever ``next`` says: no other page
+    would open for them."""
+    start = landing(role)
+    if not value or "\\" in value or "//" in value:
+        return start
+    path = value.split("?", 1)[0].split("#", 1)[0]
+    till = path == TILL or path.startswith(f"{TILL}/")
+    console = path.startswith("/console/") and not path.startswith("/console/login")
+    if not (till or console) or (role == "cashier" and not till):
+        return start
     return value
 
 
 # Sign-in
 
 async def login_page(request: Request) -> Response:
-    if await current_user(request) is not None:
-        return RedirectResponse(_safe_next(request.query_params.get("next")), status_code=303)
+    user = await current_user(request)
+    if user is not None:
+        return RedirectResponse(_safe_next(request.query_params.get("next"), user.role),
+                                status_code=303)
     return render_page(request, None, "console/login.html",
                        {"form": {"next": request.query_params.get("next", "")}})
 
@@ -74,7 +86,7 @@ async def login(request: Request) -> Response:
     session_id = await sessions.start(svc.redis, user_id=user["id"],
                                       merchant_id=user["merchant_id"], email=user["email"],
                                       now=svc.clock.now())
-    response = RedirectResponse(_safe_next(form.next), status_code=303)
+    response = RedirectResponse(_safe_next(form.next, user["role"]), status_code=303)
     sessions.set_cookie(request, response, session_id)
     return response
 
@@ -88,9 +100,6 @@ async def logout(request: Request, user: ConsoleUser) -> Response:
 
 async def home(request: Request, user: ConsoleUser) -> Response:
     return RedirectResponse(HOME, status_code=303)
-
-
-# Coupon templates
 
 
 routes: list[Route] = [

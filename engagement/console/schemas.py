@@ -34,6 +34,14 @@ class UserCreate(BaseModel):
         return normalise_email(value) if isinstance(value, str) else value
 
 
+class StaffChange(BaseModel):
+    """An owner's change to a member of staff: the role, and the store (None: every store)."""
+
+    model_config = ConfigDict(extra="forbid")
+    role: Role
+    store_id: Ident | None = None
+
+
 class LoginForm(BaseModel):
     email: Annotated[str, Text(1, 254)]
     password: Annotated[str, Text(1, 256)]

@@ -4,7 +4,12 @@ Redis with an idle TTL.
 Why not a signed cookie: a signed cookie stays valid until it expires, whatever happens on
 the server, so "log out" would only forget it in one browser and a copied cookie would keep
 working. A server-side session ends for everyone the moment it is deleted, and Redis is
-already here, shared by every web process."""
+already here, shared by every web process.
+
+Each user's sessions are also listed under the user (``CONSOLE_USER_SESSIONS_KEY``), so that
+removing a member of staff deletes every session they have open, in every browser, at
+once. The console re-reads the user on every request as well (``shell.current_user``), which
+also covers a sign-in that was finishing at the very moment of the removal."""
 
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ from engagement.kit.constants import (
     CONSOLE_SESSION_IDLE_SECONDS,
     CONSOLE_SESSION_KEY,
     CONSOLE_SESSION_MAX_SECONDS,
+    CONSOLE_USER_SESSIONS_KEY,
 )
 
 
@@ -38,12 +44,23 @@ def _key(session_id: str) -> str:
     return CONSOLE_SESSION_KEY.format(digest=hashlib.sha256(session_id.encode()).hexdigest())
 
 
+def _index(user_id: str) -> str:
+    return CONSOLE_USER_SESSIONS_KEY.format(user_id=user_id)
+
+
 async def start(redis: Redis, *, user_id: str, merchant_id: str, email: str,
                 now: datetime) -> str:
     session_id = secrets.token_urlsafe(32)
+    key = _key(session_id)
     value = json.dumps({"user_id": user_id, "merchant_id": merchant_id, "email": email,
                         "started_at": now.timestamp()})
-    await redis.set(_key(session_id), value, ex=CONSOLE_SESSION_IDLE_SECONDS)
+    # One transaction: a session is never open without being listed under its user. The
+    # list holds session keys (digests), never ids a browser could present.
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.set(key, value, ex=CONSOLE_SESSION_IDLE_SECONDS)
+        pipe.sadd(_index(user_id), key)
+        pipe.expire(_index(user_id), CONSOLE_SESSION_MAX_SECONDS)
+        await pipe.execute()
     return session_id
 
 
@@ -64,8 +81,24 @@ async def load(redis: Redis, session_id: str | None, now: datetime) -> Session |
 
 
 async def end(redis: Redis, session_id: str | None) -> None:
-    if session_id:
-        await redis.delete(_key(session_id))
+    if not session_id or len(session_id) > 128:
+        return
+    key = _key(session_id)
+    raw = await redis.getdel(key)
+    if raw is not None:
+        await redis.srem(_index(json.loads(raw)["user_id"]), key)  # type: ignore[misc]
+
+
+async def end_all(redis: Redis, user_id: str) -> int:
+    """End every session of the user; the number ended (sessions that had already expired
+    on their own are still listed, and count as nothing)."""
+    keys = await redis.smembers(_index(user_id))  # type: ignore[misc]
+    async with redis.pipeline(transaction=True) as pipe:
+        if keys:
+            pipe.delete(*keys)
+        pipe.delete(_index(user_id))
+        results = await pipe.execute()
+    return int(results[0]) if keys else 0
 
 
 def set_cookie(request: Request, response: Response, session_id: str) -> None:

@@ -20,10 +20,11 @@ from starlette.routing import Route
 from engagement.auth import SAFE_METHODS
 from engagement.console import queries, sessions
 from engagement.console.schemas import ROLES, Role
+from engagement.console.service import RoleForbidden
 from engagement.kit import csrf
 from engagement.kit.constants import CONSOLE_COOKIE, CONSOLE_REFRESH_SECONDS
 from engagement.kit.domain import NavItem
-from engagement.kit.errors import Forbidden, Unauthorized, error_response, wants_page
+from engagement.kit.errors import Unauthorized, error_response, wants_page
 from engagement.kit.http import read_form
 from engagement.kit.state import services
 from engagement.kit.web import render
@@ -31,6 +32,9 @@ from engagement.merchants import queries as merchant_queries
 from engagement.merchants.schemas import Merchant
 
 HOME = "/console/campaigns"
+# The till's page (engagement/till/): where a cashier works, and all a cashier may open
+# besides signing out.
+TILL = "/till"
 
 
 # Who may open a console route: every route of the console and the till names one of
@@ -54,8 +58,9 @@ class LoginRequired(Unauthorized):
     code, message = "login_required", "Sign in to the console first."
 
 
-class RoleForbidden(Forbidden):
-    code, message = "role_forbidden", "Your role cannot open this page."
+def landing(role: Role) -> str:
+    """Where a role starts after signing in: the till for a cashier, the console for the rest."""
+    return TILL if role == "cashier" else HOME
 
 
 ConsoleHandler = Callable[[Request, ConsoleUser], Awaitable[Response]]
@@ -116,7 +121,7 @@ def page_route(path: str, handler: ConsoleHandler, methods: tuple[str, ...] = ("
         if user is None:
             raise LoginRequired()
         if user.role not in allow:
-            raise RoleForbidden(role=user.role)
+            return role_refused(request, user)
         return await handler(request, user)
 
     endpoint.__name__ = handler.__name__
@@ -134,6 +139,15 @@ def public_route(path: str, handler: PublicHandler,
 
     endpoint.__name__ = handler.__name__
     return ConsoleRoute(path, endpoint, methods=list(methods), allow=None)
+
+
+def role_refused(request: Request, user: ConsoleUser) -> Response:
+    """403 role_forbidden: JSON for htmx and API clients; for a browser, a page that says
+    what this account can use instead (a cashier: the till, with a big link to it)."""
+    if is_htmx(request) or not wants_page(request):
+        return error_response(RoleForbidden(role=user.role))
+    return render_page(request, user, "console/forbidden.html",
+                       {"landing": landing(user.role)}, status=403)
 
 
 async def login_required(request: Request, exc: Exception) -> Response:
@@ -191,9 +205,11 @@ def render_page(request: Request, user: ConsoleUser | None, template: str,
                 context: dict[str, Any], *, status: int = 200,
                 active: str | None = None) -> Response:
     notice = _notices.get(request.query_params.get("notice", ""))
+    # Only the entries this role may open.
+    nav = [n for n in _nav.values() if user is not None and user.role in n.allow]
     return render(request, template, {
         "user": user, "merchant": user.merchant if user else None,
-        "nav": sorted(_nav.values(), key=lambda n: n.order), "active": active,
+        "nav": sorted(nav, key=lambda n: n.order), "active": active,
         "notice": notice, "refresh_seconds": CONSOLE_REFRESH_SECONDS, **context}, status=status)
 
 

@@ -120,6 +120,40 @@ async def coupons_of_member(conn: asyncpg.Connection | asyncpg.Pool, member_id: 
     )
 
 
+# The till's view of a coupon: what it is worth and whether it may go with another.
+_AT_TILL = """c.code, c.member_id, c.status, c.valid_from, c.expires_at, c.template_id,
+    t.name, t.discount, t.min_spend, t.stackable"""
+
+
+async def usable_coupons_of_members(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
+                                    member_ids: list[str], now: datetime,
+                                    per_member: int) -> list[asyncpg.Record]:
+    """Coupons the members may use now (issued, valid from before now, not expired), the
+    soonest to expire first, at most ``per_member`` each (coupons_member_idx)."""
+    return await conn.fetch(
+        f"""SELECT * FROM (
+              SELECT {_AT_TILL}, row_number() OVER (
+                  PARTITION BY c.member_id
+                  ORDER BY c.expires_at ASC NULLS LAST, c.id DESC) AS n
+              FROM coupons c JOIN coupon_templates t ON t.id = c.template_id
+              WHERE c.merchant_id = $1 AND c.member_id = ANY($2::text[])
+                AND c.status = 'issued' AND c.valid_from <= $3
+                AND (c.expires_at IS NULL OR c.expires_at > $3)) usable
+            WHERE n <= $4 ORDER BY member_id, n""",
+        merchant_id, member_ids, now, per_member,
+    )
+
+
+async def coupon_at_till(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
+                         code: str) -> asyncpg.Record | None:
+    """One coupon of the merchant by its code, whatever its status."""
+    return await conn.fetchrow(
+        f"""SELECT {_AT_TILL} FROM coupons c JOIN coupon_templates t ON t.id = c.template_id
+            WHERE c.merchant_id = $1 AND c.code = $2""",
+        merchant_id, code,
+    )
+
+
 async def expire_due(conn: asyncpg.Connection, now: datetime, batch: int) -> int:
     status = await conn.execute(
         """UPDATE coupons SET status = 'expired'

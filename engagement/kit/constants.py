@@ -73,6 +73,9 @@ CONSOLE_COOKIE = "eng_console"
 CONSOLE_SESSION_KEY = "console:session:{digest}"
 CONSOLE_SESSION_IDLE_SECONDS = 8 * 3600
 CONSOLE_SESSION_MAX_SECONDS = 7 * 24 * 3600
+# Each console user's open sessions (a set of the session keys above), so that removing a
+# member of staff ends all of them at once. It lives as long as the newest session can.
+CONSOLE_USER_SESSIONS_KEY = "console:user-sessions:{user_id}"
 # Console sign-in throttling, in fixed 15-minute windows. Five attempts per email without a
 # success (each counted before its password is checked) allow for typos but not for
 # guessing; thirty attempts per address let a shop's staff share one connection while a

@@ -43,12 +43,15 @@ class CronSpec:
 
 @dataclass(frozen=True)
 class NavItem:
-    """An entry of the console's navigation."""
+    """An entry of the console's navigation, shown only to the roles in ``allow`` (the
+    console's role names, as plain strings: the kit cannot import the console). It names the
+    same roles as the page it leads to, so nobody is shown a link that ends in a 403."""
 
     key: str
     path: str
     label: str  # a message id, translated when shown
     order: int
+    allow: frozenset[str] = frozenset({"owner", "manager"})
 
 
 @dataclass(frozen=True)

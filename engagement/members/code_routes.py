@@ -18,7 +18,7 @@ from engagement.home import HomeSection
 from engagement.kit.constants import MEMBER_CODE_REFRESH_SECONDS, MEMBER_CODE_TTL_SECONDS
 from engagement.kit.errors import NotFound
 from engagement.kit.http import ApiDoc, api_route, json_response
-from engagement.kit.qr import qr_svg_file
+from engagement.kit.qr import qr_svg_document
 from engagement.kit.state import services
 from engagement.members import member_codes
 from engagement.members.schemas import MemberCodeOut, MemberPrincipal
@@ -54,7 +54,7 @@ async def member_code_svg(request: Request) -> Response:
     owner = await member_codes.resolve(services(request).redis, principal.merchant.id, code)
     if owner != principal.member_id:
         raise NotFound("No such member code.")
-    return Response(qr_svg_file(code), media_type="image/svg+xml", headers=_NO_STORE)
+    return Response(qr_svg_document(code), media_type="image/svg+xml", headers=_NO_STORE)
 
 
 async def home_card(request: Request, principal: MemberPrincipal) -> HomeSection:

@@ -35,6 +35,18 @@ async def member_by_phone(conn: asyncpg.Connection, merchant_id: str,
     )
 
 
+async def members_by_phone_tail(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
+                                tail: str, limit: int) -> list[asyncpg.Record]:
+    """Members whose phone ends with ``tail`` (the till's 手机尾号), newest first. The
+    expression is the one members_merchant_phone_tail_idx indexes."""
+    return await conn.fetch(
+        f"""SELECT {_COLUMNS} FROM members
+            WHERE merchant_id = $1 AND phone IS NOT NULL AND right(phone, 4) = $2
+            ORDER BY id DESC LIMIT $3""",
+        merchant_id, tail, limit,
+    )
+
+
 async def member_by_id(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
                        member_id: str) -> asyncpg.Record | None:
     return await conn.fetchrow(

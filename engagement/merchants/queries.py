@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -31,15 +32,38 @@ async def slug_exists(conn: asyncpg.Connection, slug: str) -> bool:
 
 
 async def insert_api_key(conn: asyncpg.Connection, *, id: str, merchant_id: str,
-                         key_hash: bytes, prefix: str) -> None:
+                         key_hash: bytes, prefix: str, now: datetime | None = None) -> None:
     await conn.execute(
-        "INSERT INTO api_keys (id, merchant_id, key_hash, prefix) VALUES ($1, $2, $3, $4)",
-        id, merchant_id, key_hash, prefix,
+        """INSERT INTO api_keys (id, merchant_id, key_hash, prefix, created_at)
+           VALUES ($1, $2, $3, $4, coalesce($5, now()))""",
+        id, merchant_id, key_hash, prefix, now,
+    )
+
+
+async def api_keys_of_merchant(conn: asyncpg.Connection | asyncpg.Pool,
+                               merchant_id: str) -> list[asyncpg.Record]:
+    """Active keys first, newest first; the secret itself is never stored."""
+    return await conn.fetch(
+        """SELECT id, prefix, created_at, revoked_at FROM api_keys WHERE merchant_id = $1
+           ORDER BY revoked_at IS NOT NULL, created_at DESC, id DESC""",
+        merchant_id,
+    )
+
+
+async def revoke_api_key(conn: asyncpg.Connection, merchant_id: str, key_id: str,
+                         now: datetime) -> asyncpg.Record | None:
+    """Revoked from ``now`` on (a key revoked before keeps its first time); None when the
+    merchant has no such key."""
+    return await conn.fetchrow(
+        """UPDATE api_keys SET revoked_at = coalesce(revoked_at, $3)
+           WHERE merchant_id = $1 AND id = $2 RETURNING id, prefix, revoked_at""",
+        merchant_id, key_id, now,
     )
 
 
 async def merchant_by_key_hash(conn: asyncpg.Connection | asyncpg.Pool,
                                key_hash: bytes) -> Merchant | None:
+    """The key's merchant, read on every request (no cache): a revoked key stops at once."""
     row = await conn.fetchrow(
         f"""SELECT {_COLUMNS} FROM api_keys k JOIN merchants m ON m.id = k.merchant_id
             WHERE k.key_hash = $1 AND k.revoked_at IS NULL""",

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import datetime
 
 import asyncpg
 
-from engagement.kit.errors import Conflict
+from engagement.kit.errors import Conflict, NotFound
 from engagement.kit.ids import new_id, random_code
 from engagement.kit.security import digest, new_api_key
 from engagement.merchants import queries
@@ -14,6 +15,10 @@ from engagement.merchants.schemas import Merchant, MerchantCreate
 
 class SlugTaken(Conflict):
     code, message = "slug_taken", "Another merchant already uses this slug."
+
+
+class UnknownApiKey(NotFound):
+    code, message = "unknown_api_key", "The merchant has no API key with this id."
 
 
 def slugify(name: str) -> str:
@@ -38,9 +43,19 @@ async def create_merchant(conn: asyncpg.Connection, data: MerchantCreate) -> tup
     return merchant, api_key
 
 
-async def issue_api_key(conn: asyncpg.Connection, merchant_id: str) -> str:
+async def issue_api_key(conn: asyncpg.Connection, merchant_id: str,
+                        now: datetime | None = None) -> str:
+    """A new key, returned once: only its digest and its first characters are kept."""
     key = new_api_key()
     await queries.insert_api_key(
-        conn, id=new_id("key"), merchant_id=merchant_id, key_hash=digest(key), prefix=key[:7]
+        conn, id=new_id("key"), merchant_id=merchant_id, key_hash=digest(key), prefix=key[:7],
+        now=now,
     )
     return key
+
+
+async def revoke_api_key(conn: asyncpg.Connection, merchant_id: str, key_id: str,
+                         now: datetime) -> None:
+    """From the commit on, the key is refused (401): keys are looked up on every request."""
+    if await queries.revoke_api_key(conn, merchant_id, key_id, now) is None:
+        raise UnknownApiKey(key_id=key_id)

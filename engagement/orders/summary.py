@@ -150,7 +150,7 @@ async def summary_csv(request: Request, user: ConsoleUser) -> Response:
     return csv_table(
         request, filename=f"till-summary-{day.isoformat()}{suffix}.csv",
         time_zone=user.merchant.time_zone,
-        header=[N_("日期"), N_("门店"), N_("收银员"), N_("订单数"), N_("核销券数"),
+        header=[N_("日期"), N_("门店名称"), N_("收银员"), N_("订单数"), N_("核销券数"),
                 N_("优惠(元)"), N_("发放积分"), N_("实收(元)"), N_("退款笔数"), N_("退款(元)"),
                 N_("净收(元)")],
         rows=rows)

@@ -152,7 +152,7 @@ async def test_a_manager_refunds_an_order_and_reads_the_day(
         path = await download.path()
         text = Path(path).read_text(encoding="utf-8-sig")  # noqa: ASYNC240 (a local temp file)
         rows = list(csv.reader(io.StringIO(text)))
-        assert rows[0][:3] == ["日期", "门店", "收银员"] and rows[-1][1] == "合计"
+        assert rows[0][:3] == ["日期", "门店名称", "收银员"] and rows[-1][1] == "合计"
         assert rows[-1][3] == "5" and rows[-1][9] == "118.50"
         await page.click('a[hreflang="en"]')
         await page.wait_for_selector("[data-summary]")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
@@ -74,3 +76,19 @@ async def console(app: object, factory: Factory, services: Services, name: str,
     page = await client.get("/console/coupons", headers=HTML)
     assert page.status_code == 200, page.text
     return Console(client, merchant, email, csrf_token(page.text))
+
+
+@asynccontextmanager
+async def signed_in(app: object, merchant: MerchantHandle, email: str,
+                    password: str = PASSWORD) -> AsyncIterator[Console]:
+    """An existing console user of ``merchant``, signed in on a browser of their own."""
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
+                               base_url="http://testserver")
+    try:
+        r = await login(client, email, password)
+        assert r.status_code == 303, r.text
+        # Any console page carries the session's token, one the role may not open too.
+        page = await client.get("/console/staff", headers=HTML)
+        yield Console(client, merchant, email, csrf_token(page.text))
+    finally:
+        await client.aclose()

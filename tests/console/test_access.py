@@ -105,7 +105,7 @@ async def test_failed_logins_lock_the_email_then_the_address(
     assert await services.redis.keys("console:login:email:*") == []
 
 
-async def _targets(shop: Console, factory: Factory) -> dict[str, str]:
+async def _targets(shop: Console, factory: Factory, services: Services) -> dict[str, str]:
     """One object of each kind the console's routes name, owned by ``shop``."""
     template = await factory.template(shop.merchant, stock=50)
     campaign = await factory.campaign(shop.merchant, [
@@ -113,11 +113,16 @@ async def _targets(shop: Console, factory: Factory) -> dict[str, str]:
          "quantity": 10, "weight": 1},
         {"name": "谢谢参与", "kind": "nothing", "weight": 3}], publish=False)
     member = await factory.member(shop.merchant, phone="13800000001", name="小王")
+    cashier = await add_user(services, shop.merchant, "cashier@shiguang.example",
+                             role="cashier")
+    key_id = await services.pool.fetchval("SELECT id FROM api_keys WHERE merchant_id = $1",
+                                          shop.merchant.id)
     order = await factory.client.post("/api/v1/orders", headers=shop.merchant.headers, json={
         "id": "ord-access-1", "member_id": member.id, "amount": 1000})
     assert order.status_code == 201, order.text
     return {"template_id": template["id"], "campaign_id": campaign["id"],
-            "member_id": member.id, "order_id": "ord-access-1"}
+            "member_id": member.id, "user_id": cashier, "key_id": key_id,
+            "order_id": "ord-access-1"}
 
 
 def _console_routes(app: Any, method: str) -> list[str]:
@@ -132,7 +137,8 @@ def _fill(path: str, ids: dict[str, str]) -> str:
 async def _snapshot(services: Services) -> list[Any]:
     rows = []
     for table in ("coupon_templates", "campaigns", "campaign_prizes", "referral_programs",
-                  "members", "merchant_users", "orders", "order_refunds"):
+                  "members", "merchant_users", "stores", "api_keys", "orders",
+                  "order_refunds"):
         rows.append([dict(r) for r in await services.pool.fetch(
             f"SELECT * FROM {table} ORDER BY 1")])
     return rows
@@ -140,7 +146,7 @@ async def _snapshot(services: Services) -> list[Any]:
 
 async def test_every_state_change_needs_the_csrf_token(
         app: Any, shop: Console, factory: Factory, services: Services) -> None:
-    ids = await _targets(shop, factory)
+    ids = await _targets(shop, factory, services)
     posts = _console_routes(app, "POST")
     assert len(posts) >= 11  # sign-in and out, coupons, campaigns, referral settings
     before = await _snapshot(services)
@@ -170,7 +176,7 @@ async def test_every_state_change_needs_the_csrf_token(
 async def test_another_merchants_objects_are_not_found(
         app: Any, shop: Console, rival: Console, factory: Factory,
         services: Services) -> None:
-    ids = await _targets(shop, factory)
+    ids = await _targets(shop, factory, services)
     before = await _snapshot(services)
     gets = [p for p in _console_routes(app, "GET") if "{" in p]
     assert len(gets) >= 9

@@ -67,7 +67,7 @@ async def test_exports_filter_by_store(app: object, shop: Console, rival: Consol
     assert {r[-1] for r in at_south[1:]} == {"南门店"}
     # Orders: by store and by local day, statuses and the rest in words.
     rows = await _csv(shop, "/console/exports/orders.csv")
-    assert rows[0][:4] == ["订单号", "时间", "门店", "收银员"]
+    assert rows[0][:4] == ["订单号", "时间", "门店名称", "收银员"]
     by_id = {r[0]: r for r in rows[1:]}
     assert list(by_id) == ["N-1", "P-1", "S-1"]  # oldest first; one moment: by id
     assert by_id["N-1"][2:4] == ["北门店", "lin@shiguang.example"]

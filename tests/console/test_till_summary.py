@@ -140,7 +140,7 @@ async def test_a_day_by_store_and_cashier_matches_the_orders(
     r = await shop.get(f"/console/exports/till-summary.csv?date={DAY}")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     rows = _rows(r.text)
-    assert rows[0] == ["日期", "门店", "收银员", "订单数", "核销券数", "优惠(元)", "发放积分",
+    assert rows[0] == ["日期", "门店名称", "收银员", "订单数", "核销券数", "优惠(元)", "发放积分",
                        "实收(元)", "退款笔数", "退款(元)", "净收(元)"]
     assert rows[1:] == expect.csv_rows(DAY, ["北门店", "南门店", "未指定门店"])
     # The page shows the same numbers.
@@ -198,5 +198,5 @@ async def test_staff_who_left_are_still_named(app: object, shop: Console, factor
     assert rows[1][2] == "gone@shiguang.example（已移除）"
     english = _rows((await shop.get(f"/console/exports/till-summary.csv?date={DAY}&lang=en")
                      ).text)
-    assert english[0][:3] == ["Date", "Store", "Cashier"]
+    assert english[0][:3] == ["Date", "Store name", "Cashier"]
     assert english[2][1:3] == ["No store", "Subtotal"] and english[3][1] == "Total"

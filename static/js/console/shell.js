@@ -14,6 +14,27 @@
     if (question && !window.confirm(question)) event.preventDefault();
   });
 
+  // Forms marked data-busy: while the answer is on its way, the button says so and cannot
+  // be pressed twice (a second press would post the form twice).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || !form.hasAttribute("data-busy")) return;
+    form.querySelectorAll("button[type=submit]").forEach(function (button) {
+      button.setAttribute("data-label", button.textContent);
+      if (button.getAttribute("data-busy-label")) button.textContent = button.getAttribute("data-busy-label");
+      button.setAttribute("aria-busy", "true");
+      setTimeout(function () { button.disabled = true; }, 0);  // after the form is sent
+    });
+  });
+  // Back from the next page (the browser's page cache): the buttons work again.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("button[aria-busy=true]").forEach(function (button) {
+      button.disabled = false;
+      button.removeAttribute("aria-busy");
+      if (button.getAttribute("data-label")) button.textContent = button.getAttribute("data-label");
+    });
+  });
+
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-copy]");
     if (!button) return;

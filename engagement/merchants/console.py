@@ -1,0 +1,49 @@
+"""The console's settings page (owners only): the merchant's name, slug and time zone as
+they were created, and its API keys: listed by their first characters, created (the key
+shown once), revoked (refused from that moment on)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from engagement.console.shell import OWNER, ConsoleUser, page_route, redirect, render_page
+from engagement.kit.i18n import N_
+from engagement.kit.state import services
+from engagement.merchants import queries, service
+
+NOTICES = {"key_revoked": N_("API 密钥已停用，用它的请求会立即被拒绝")}
+
+
+async def settings_page(request: Request, user: ConsoleUser) -> Response:
+    keys = await queries.api_keys_of_merchant(services(request).pool, user.merchant.id)
+    return render_page(request, user, "console/settings.html", {
+        "keys": keys, "active_keys": sum(1 for k in keys if k["revoked_at"] is None)},
+        active="settings")
+
+
+async def create_key(request: Request, user: ConsoleUser) -> Response:
+    svc = services(request)
+    async with svc.unit() as unit:
+        key = await service.issue_api_key(unit.conn, user.merchant.id, svc.clock.now())
+    # Shown on this answer only: the service keeps the key's digest, never the key.
+    return render_page(request, user, "console/api_key_created.html", {
+        "key": key, "api_url": f"{svc.settings.public_url}/api/v1",
+        "docs_url": f"{svc.settings.public_url}/docs"}, active="settings")
+
+
+async def revoke_key(request: Request, user: ConsoleUser) -> Response:
+    svc = services(request)
+    async with svc.unit() as unit:
+        await service.revoke_api_key(unit.conn, user.merchant.id,
+                                     request.path_params["key_id"], svc.clock.now())
+    return redirect("/console/settings", "key_revoked")
+
+
+routes: list[Route] = [
+    page_route("/console/settings", settings_page, allow=OWNER),
+    page_route("/console/settings/api-keys", create_key, methods=("POST",), allow=OWNER),
+    page_route("/console/settings/api-keys/{key_id}/revoke", revoke_key, methods=("POST",),
+               allow=OWNER),
+]
