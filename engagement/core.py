@@ -16,12 +16,15 @@ from engagement.kit import hooks
 from engagement.kit.constants import PURGE_TOKENS_EVERY_MINUTES
 from engagement.kit.domain import CronSpec, Domain, JobSpec, NavItem
 from engagement.kit.i18n import N_
+from engagement.members import code_routes as member_code
 from engagement.members import console as member_console
 from engagement.members import service as members
 from engagement.members import tasks as member_tasks
 from engagement.members.routes import routes as member_routes
 from engagement.merchants import console as merchant_console
+from engagement.orders import console as order_console
 from engagement.orders import service as orders
+from engagement.orders import summary as till_summary
 from engagement.orders.routes import routes as order_routes
 from engagement.points import service as points
 from engagement.points import tasks as points_tasks
@@ -41,18 +44,21 @@ DOMAIN = Domain(
     name="core",
     # The till's first: GET /api/v1/members/lookup before GET /api/v1/members/{member_id}.
     routes=(*till_routes, *member_routes, *coupon_routes, *pages.routes, *order_routes,
-            *points_routes, *store_routes),
+            *points_routes, *store_routes, *member_code.routes),
     console_routes=(*console.routes, *coupon_console.routes, *member_console.routes,
                     *staff_console.routes, *store_console.routes, *merchant_console.routes,
-                    *till_console.routes),
+                    *till_console.routes, *order_console.routes, *till_summary.routes),
     console_nav=(NavItem("coupons", "/console/coupons", N_("优惠券"), order=20),
                  NavItem("members", "/console/members", N_("会员"), order=30),
+                 NavItem("orders", "/console/orders", N_("订单"), order=34),
+                 NavItem("summary", "/console/till-summary", N_("日结"), order=36),
                  NavItem("staff", "/console/staff", N_("员工"), order=80, allow=OWNER),
                  NavItem("stores", "/console/stores", N_("门店"), order=85, allow=OWNER),
                  NavItem("settings", "/console/settings", N_("设置"), order=90, allow=OWNER)),
     console_notices={**console.NOTICES, **coupon_console.NOTICES, **staff_console.NOTICES,
-                     **store_console.NOTICES, **merchant_console.NOTICES},
-    home_sections=(("coupons", pages.coupons_section),),
+                     **store_console.NOTICES, **merchant_console.NOTICES,
+                     **order_console.NOTICES},
+    home_sections=(("member_code", member_code.home_card), ("coupons", pages.coupons_section)),
     jobs=(PURGE_TOKENS, EXPIRE_COUPONS, EXPIRE_POINTS, PURGE_RESPONSES),
     crons=(
         CronSpec(PURGE_TOKENS, minute=frozenset(range(0, 60, PURGE_TOKENS_EVERY_MINUTES))),

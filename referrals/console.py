@@ -29,6 +29,7 @@ from engagement.kit.http import read_form
 from engagement.kit.i18n import N_
 from engagement.kit.state import services
 from engagement.members import queries as member_queries
+from engagement.stores.filters import store_param, stores_of
 from referrals import queries, service
 from referrals.ledger import queries as ledger_queries
 from referrals.ledger import service as ledger
@@ -69,7 +70,8 @@ async def _overview(request: Request, user: ConsoleUser, *, form: dict[str, Any]
         "errors": errors or {}, "templates": templates,
         "totals": await ledger_queries.merchant_commission_totals(pool, user.merchant.id),
         "counts": await queries.referral_counts(pool, user.merchant.id),
-        "top": await ledger_queries.top_referrers(pool, user.merchant.id, TOP_REFERRERS)},
+        "top": await ledger_queries.top_referrers(pool, user.merchant.id, TOP_REFERRERS),
+        "stores": await stores_of(request, user.merchant.id)},
         status=status, active="referrals")
 
 
@@ -172,21 +174,26 @@ async def member_referrals(request: Request, user: ConsoleUser) -> Response:
 
 async def commissions_csv(request: Request, user: ConsoleUser) -> Response:
     pool = services(request).pool
+    # ?store=: the commissions of orders taken at that store; 404 if it is not ours.
+    store = await store_param(request, user.merchant.id)
+    store_id = store["id"] if store else None
 
     async def batch(after: str | None, n: int) -> list[Any]:
-        return await ledger_queries.commissions_for_export(pool, user.merchant.id, after, n)
+        return await ledger_queries.commissions_for_export(pool, user.merchant.id, after, n,
+                                                           store_id=store_id)
 
     return csv_response(
-        request, filename="commissions.csv", time_zone=user.merchant.time_zone,
+        request, filename=f"commissions-{store_id}.csv" if store_id else "commissions.csv",
+        time_zone=user.merchant.time_zone,
         header=[N_("流水ID"), N_("时间"), N_("订单号"), N_("受益会员ID"), N_("受益会员编号"),
                 N_("受益会员手机号"), N_("下单会员ID"), N_("层级"), N_("类型"),
                 N_("金额(元)"), N_("比例(基点)"), N_("状态"), N_("可提现时间"),
-                N_("解冻时间")],
+                N_("解冻时间"), N_("门店名称")],
         read_batch=batch,
         to_row=lambda r: [r["id"], r["created_at"], r["order_id"], r["beneficiary_id"],
                           r["beneficiary_external_id"], r["beneficiary_phone"], r["buyer_id"],
                           r["level"], r["kind"], Yuan(r["amount"]), r["rate_bp"], r["status"],
-                          r["available_at"], r["released_at"]])
+                          r["available_at"], r["released_at"], r["store_name"]])
 
 
 async def member_section(request: Request, user: ConsoleUser,

@@ -48,21 +48,19 @@ def cell(value: Any, zone: ZoneInfo) -> Any:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
+def _by_id(row: asyncpg.Record) -> str:
+    return str(row["id"])
+
+
 def csv_response(request: Request, *, filename: str, header: Sequence[str],
                  read_batch: BatchReader, to_row: Callable[[asyncpg.Record], Sequence[Any]],
-                 time_zone: str) -> StreamingResponse:
+                 time_zone: str,
+                 cursor: Callable[[asyncpg.Record], str] = _by_id) -> StreamingResponse:
     """``header`` holds message ids (translated here, in the page's language); ``read_batch``
-    returns up to n rows after an id, in id order."""
-    locale, _ = i18n.choose_locale(request)
-    with i18n.use_locale(locale):
-        titles = [i18n.gettext(h) for h in header]
-    zone = ZoneInfo(time_zone)
-
-    def lines(rows: Sequence[Sequence[Any]]) -> str:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerows([cell(v, zone) for v in row] for row in rows)
-        return buffer.getvalue()
+    returns up to n rows after a cursor, in cursor order (``cursor`` makes it from a row:
+    its id by default)."""
+    lines = _writer(time_zone)
+    titles = _titles(request, header)
 
     async def body() -> AsyncIterator[str]:
         yield "\ufeff" + lines([titles])
@@ -74,10 +72,43 @@ def csv_response(request: Request, *, filename: str, header: Sequence[str],
                 yield lines([to_row(r) for r in rows])
             if len(rows) < batch:
                 return
-            after = rows[-1]["id"]
+            after = cursor(rows[-1])
 
+    return _streamed(body(), filename)
+
+
+def csv_table(request: Request, *, filename: str, header: Sequence[str],
+              rows: Sequence[Sequence[Any]], time_zone: str) -> StreamingResponse:
+    """A small table already in memory (a summary), in the same file format."""
+    lines = _writer(time_zone)
+
+    async def body() -> AsyncIterator[str]:
+        yield "\ufeff" + lines([_titles(request, header), *rows])
+
+    return _streamed(body(), filename)
+
+
+def _titles(request: Request, header: Sequence[str]) -> list[str]:
+    locale, _ = i18n.choose_locale(request)
+    with i18n.use_locale(locale):
+        return [i18n.gettext(h) for h in header]
+
+
+def _writer(time_zone: str) -> Callable[[Sequence[Sequence[Any]]], str]:
+    zone = ZoneInfo(time_zone)
+
+    def lines(rows: Sequence[Sequence[Any]]) -> str:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerows([cell(v, zone) for v in row] for row in rows)
+        return buffer.getvalue()
+
+    return lines
+
+
+def _streamed(body: AsyncIterator[str], filename: str) -> StreamingResponse:
     disposition = f"attachment; filename=\"{filename}\"; filename*=UTF-8''{quote(filename)}"
-    return StreamingResponse(body(), media_type="text/csv; charset=utf-8", headers={
+    return StreamingResponse(body, media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": disposition, "Cache-Control": "private, no-store",
         "X-Content-Type-Options": "nosniff"})
 

@@ -24,6 +24,7 @@ from engagement.coupons.schemas import StockChange, TemplateCreate, TemplateUpda
 from engagement.kit.http import read_form
 from engagement.kit.i18n import N_
 from engagement.kit.state import services
+from engagement.stores.filters import store_param, stores_of
 
 TEMPLATES_PER_PAGE = 50
 
@@ -42,7 +43,8 @@ async def templates_page(request: Request, user: ConsoleUser) -> Response:
     page = rows[:TEMPLATES_PER_PAGE]
     return render_page(request, user, "console/coupons.html", {
         "templates": [coupons.template_out(r) for r in page], "paged": before is not None,
-        "more": page[-1]["id"] if len(rows) > TEMPLATES_PER_PAGE else None},
+        "more": page[-1]["id"] if len(rows) > TEMPLATES_PER_PAGE else None,
+        "stores": await stores_of(request, user.merchant.id)},
         active="coupons")
 
 
@@ -192,21 +194,25 @@ async def coupons_csv(request: Request, user: ConsoleUser) -> Response:
     template_id = request.query_params.get("template_id") or None
     if template_id is not None:
         await coupons.get_template(pool, user.merchant.id, template_id)  # 404 if not ours
+    # ?store=: the coupons redeemed at that store (coupons.store_id); 404 if not ours.
+    store = await store_param(request, user.merchant.id)
+    store_id = store["id"] if store else None
 
     async def batch(after: str | None, n: int) -> list[Any]:
         return await coupon_queries.coupons_for_export(pool, user.merchant.id, template_id,
-                                                       after, n)
+                                                       after, n, store_id=store_id)
 
+    name = "-".join(p for p in ("coupons", template_id or "all", store_id) if p)
     return csv_response(
-        request, filename=f"coupons-{template_id or 'all'}.csv", time_zone=user.merchant.time_zone,
+        request, filename=f"{name}.csv", time_zone=user.merchant.time_zone,
         header=[N_("券码"), N_("优惠券"), N_("优惠券ID"), N_("会员ID"), N_("会员编号"),
                 N_("手机号"), N_("状态"), N_("来源"), N_("活动ID"), N_("抽奖ID"),
-                N_("发放时间"), N_("到期时间"), N_("核销时间"), N_("订单号")],
+                N_("发放时间"), N_("到期时间"), N_("核销时间"), N_("订单号"), N_("核销门店")],
         read_batch=batch,
         to_row=lambda r: [r["code"], r["template_name"], r["template_id"], r["member_id"],
                           r["external_id"], r["phone"], r["status"], r["source"],
                           r["campaign_id"], r["draw_id"], r["issued_at"], r["expires_at"],
-                          r["redeemed_at"], r["order_id"]])
+                          r["redeemed_at"], r["order_id"], r["store_name"]])
 
 
 # Members

@@ -258,18 +258,22 @@ async def add_stock(conn: asyncpg.Connection, template_id: str,
 
 async def coupons_for_export(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
                              template_id: str | None, after: str | None,
-                             limit: int) -> list[asyncpg.Record]:
+                             limit: int, store_id: str | None = None) -> list[asyncpg.Record]:
     """One batch of an export, in id order after ``after`` (keyset: each batch is one short
-    index range read, however far into the export)."""
+    index range read, however far into the export); with ``store_id``, the coupons
+    redeemed at that store."""
     return await conn.fetch(
         """SELECT c.id, c.code, c.template_id, t.name AS template_name, c.member_id,
                   m.external_id, m.phone, c.status, c.source, c.campaign_id, c.draw_id,
-                  c.issued_at, c.expires_at, c.redeemed_at, c.order_id
+                  c.issued_at, c.expires_at, c.redeemed_at, c.order_id, c.store_id,
+                  s.name AS store_name
            FROM coupons c
            JOIN coupon_templates t ON t.id = c.template_id
            JOIN members m ON m.id = c.member_id
+           LEFT JOIN stores s ON s.merchant_id = c.merchant_id AND s.id = c.store_id
            WHERE c.merchant_id = $1 AND ($2::text IS NULL OR c.template_id = $2)
              AND ($3::text IS NULL OR c.id > $3)
+             AND ($5::text IS NULL OR c.store_id = $5)
            ORDER BY c.id LIMIT $4""",
-        merchant_id, template_id, after, limit,
+        merchant_id, template_id, after, limit, store_id,
     )

@@ -38,6 +38,11 @@ class TokenOut(BaseModel):
     entry_url: str
 
 
+class MemberCodeOut(BaseModel):
+    code: str = Field(description="digits the till scans (QR) or types; short-lived")
+    expires_at: datetime
+
+
 @dataclass(frozen=True)
 class MemberPrincipal:
     """Who a member token speaks for, and the merchant it belongs to."""

@@ -144,3 +144,118 @@ async def order_totals_of_member(conn: asyncpg.Connection | asyncpg.Pool, mercha
     )
     assert row is not None
     return row
+
+
+# The console's order pages, till summary and orders export (engagement/orders/console.py,
+# engagement/orders/summary.py): each order with who bought, where and from whom.
+
+_LISTED = """o.id, o.member_id, o.amount, o.refunded, o.subtotal, o.discount, o.coupon_codes,
+    o.store_id, o.staff_id, o.guest_phone, o.created_at, o.coupons_returned_at,
+    m.name AS member_name, m.phone AS member_phone, m.external_id,
+    s.name AS store_name, u.email AS staff_email
+    FROM orders o
+    LEFT JOIN members m ON m.id = o.member_id
+    LEFT JOIN stores s ON s.merchant_id = o.merchant_id AND s.id = o.store_id
+    LEFT JOIN merchant_users u ON u.id = o.staff_id"""
+
+
+async def orders_listed(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str, *,
+                        store_id: str | None, since: datetime | None, until: datetime | None,
+                        before: tuple[datetime, str] | None,
+                        limit: int) -> list[asyncpg.Record]:
+    """Newest first; ``before`` is the (time, id) of the last order of the previous page."""
+    at, order_id = before if before else (None, None)
+    return await conn.fetch(
+        f"""SELECT {_LISTED}
+            WHERE o.merchant_id = $1 AND ($2::text IS NULL OR o.store_id = $2)
+              AND ($3::timestamptz IS NULL OR o.created_at >= $3)
+              AND ($4::timestamptz IS NULL OR o.created_at < $4)
+              AND ($5::timestamptz IS NULL OR (o.created_at, o.id) < ($5, $6::text))
+            ORDER BY o.created_at DESC, o.id DESC LIMIT $7""",
+        merchant_id, store_id, since, until, at, order_id, limit,
+    )
+
+
+async def order_listed(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
+                       order_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(f"SELECT {_LISTED} WHERE o.merchant_id = $1 AND o.id = $2",
+                               merchant_id, order_id)
+
+
+async def coupon_lines(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
+                       order_id: str, codes: list[str]) -> list[asyncpg.Record]:
+    """The order's coupons, what each took off when priced (NULL for an order the till
+    priced itself) and where each stands now."""
+    return await conn.fetch(
+        """SELECT x.code, t.name, t.discount AS terms, c.status, c.expires_at, oc.discount,
+                  c.order_id AS used_on
+           FROM unnest($3::text[]) AS x(code)
+           LEFT JOIN coupons c ON c.merchant_id = $1 AND c.code = x.code
+           LEFT JOIN coupon_templates t ON t.id = c.template_id
+           LEFT JOIN order_coupons oc ON oc.merchant_id = $1 AND oc.order_id = $2
+                                     AND oc.code = x.code
+           ORDER BY x.code""",
+        merchant_id, order_id, codes,
+    )
+
+
+async def refund_lines(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
+                       order_id: str) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT id, refund_key, amount, refunded_before, created_at FROM order_refunds
+           WHERE merchant_id = $1 AND order_id = $2 ORDER BY created_at, id""",
+        merchant_id, order_id,
+    )
+
+
+async def till_summary(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
+                       store_id: str | None, since: datetime,
+                       until: datetime) -> list[asyncpg.Record]:
+    """One row per (store, member of staff) of a day: the orders taken, their coupons,
+    discounts, points credited and money paid, and the refunds made that day (of any
+    day's orders, counted where their order was taken)."""
+    return await conn.fetch(
+        """WITH facts AS (
+               SELECT o.store_id, o.staff_id, 1 AS orders, cardinality(o.coupon_codes) AS coupons,
+                      o.discount, o.amount AS paid, coalesce(p.delta, 0) AS points,
+                      0::bigint AS refunds, 0 AS refund_count
+               FROM orders o
+               LEFT JOIN points_ledger p ON p.merchant_id = o.merchant_id
+                                        AND p.ref = 'order:' || o.id
+               WHERE o.merchant_id = $1 AND o.created_at >= $3 AND o.created_at < $4
+                 AND ($2::text IS NULL OR o.store_id = $2)
+               UNION ALL
+               SELECT o.store_id, o.staff_id, 0, 0, 0, 0, 0, r.amount, 1
+               FROM order_refunds r
+               JOIN orders o ON o.merchant_id = r.merchant_id AND o.id = r.order_id
+               WHERE r.merchant_id = $1 AND r.created_at >= $3 AND r.created_at < $4
+                 AND ($2::text IS NULL OR o.store_id = $2))
+           SELECT f.store_id, s.name AS store_name, f.staff_id, u.email AS staff_email,
+                  u.removed_at AS staff_removed_at, sum(f.orders)::int AS orders,
+                  sum(f.coupons)::int AS coupons, sum(f.discount)::bigint AS discount,
+                  sum(f.points)::bigint AS points, sum(f.paid)::bigint AS paid,
+                  sum(f.refunds)::bigint AS refunds, sum(f.refund_count)::int AS refund_count
+           FROM facts f
+           LEFT JOIN stores s ON s.merchant_id = $1 AND s.id = f.store_id
+           LEFT JOIN merchant_users u ON u.id = f.staff_id
+           GROUP BY f.store_id, s.name, f.staff_id, u.email, u.removed_at
+           ORDER BY s.name NULLS LAST, f.store_id, u.email NULLS LAST, f.staff_id""",
+        merchant_id, store_id, since, until,
+    )
+
+
+async def orders_for_export(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str, *,
+                            store_id: str | None, since: datetime | None,
+                            until: datetime | None, after: tuple[datetime, str] | None,
+                            limit: int) -> list[asyncpg.Record]:
+    """One batch of the orders export, oldest first, after ``after`` (keyset on time, id)."""
+    at, order_id = after if after else (None, None)
+    return await conn.fetch(
+        f"""SELECT {_LISTED}
+            WHERE o.merchant_id = $1 AND ($2::text IS NULL OR o.store_id = $2)
+              AND ($3::timestamptz IS NULL OR o.created_at >= $3)
+              AND ($4::timestamptz IS NULL OR o.created_at < $4)
+              AND ($5::timestamptz IS NULL OR (o.created_at, o.id) > ($5, $6::text))
+            ORDER BY o.created_at, o.id LIMIT $7""",
+        merchant_id, store_id, since, until, at, order_id, limit,
+    )

@@ -29,6 +29,7 @@ from engagement.kit.http import read_form
 from engagement.kit.i18n import N_
 from engagement.kit.state import services
 from engagement.kit.web import static_url
+from engagement.stores.filters import store_param, stores_of
 from games.campaigns import builder, dashboard, service
 from games.campaigns import queries as campaign_queries
 from games.campaigns.pages import TEMPLATES
@@ -256,8 +257,10 @@ async def _campaign_view(request: Request, user: ConsoleUser, *, error: str | No
         context["plays"] = plays
         return render_page(request, user, "console/campaign_draft.html", context,
                            status=status, active="campaigns")
+    store = await store_param(request, user.merchant.id)  # the redeemed figures' store
     context["dash"] = await dashboard.build(svc, user.merchant.id, campaign_id,
-                                            user.merchant.time_zone)
+                                            user.merchant.time_zone, store)
+    context["stores"] = await stores_of(request, user.merchant.id)
     return render_page(request, user, "console/dashboard.html", context, status=status,
                        active="campaigns")
 
@@ -307,7 +310,8 @@ def _transition(action: str) -> Any:
 async def panel(request: Request, user: ConsoleUser) -> Response:
     """The dashboard's numbers and prize table, refreshed by htmx every few seconds."""
     dash = await dashboard.build(services(request), user.merchant.id,
-                                 request.path_params["campaign_id"], user.merchant.time_zone)
+                                 request.path_params["campaign_id"], user.merchant.time_zone,
+                                 await store_param(request, user.merchant.id))
     return render_page(request, user, "console/_dashboard_panel.html",
                        {"dash": dash, "campaign": dash.campaign})
 
@@ -339,6 +343,8 @@ async def preview(request: Request, user: ConsoleUser) -> Response:
 
 
 async def draws_csv(request: Request, user: ConsoleUser) -> Response:
+    if request.query_params.get("store"):  # every draw would pass for one store's
+        raise dashboard.DrawsNotStoreBound(fields=[{"field": "store"}])
     pool = services(request).pool
     campaign_id = request.query_params.get("campaign_id") or ""
     campaign = await service.load(pool, user.merchant.id, campaign_id)  # 404 if not ours
@@ -362,8 +368,6 @@ async def member_draws(request: Request, user: ConsoleUser,
     rows = await draw_queries.recent_draws_of_member(services(request).pool, member["id"],
                                                 MEMBER_DRAWS)
     return MemberSection("console/_member_draws.html", {"draws": rows}, order=20)
-
-
 
 
 _C = "/console/campaigns"

@@ -10,8 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
+
+from engagement.kit.errors import InvalidInput
 from engagement.kit.ids import id_floor
 from engagement.kit.state import Services
+from games.campaigns import queries as campaign_queries
 from games.campaigns import service
 from games.campaigns.schemas import CampaignOut, StatsOut
 from games.draw import queries as draw_queries
@@ -48,6 +52,21 @@ class PrizeLine:
     hours_left: float | None
 
 
+class DrawsNotStoreBound(InvalidInput):
+    code = "draws_not_store_bound"
+    message = "Draws are made on members' phones, not at a store: they have no store filter."
+
+
+@dataclass(frozen=True)
+class StoreRedeemed:
+    """The campaign's coupons redeemed at one store. Of all the dashboard shows, only
+    redemptions happen at a store (coupons.store_id); draws and wins happen on phones."""
+
+    id: str
+    name: str
+    redeemed: int
+
+
 @dataclass(frozen=True)
 class Dashboard:
     campaign: CampaignOut
@@ -58,6 +77,7 @@ class Dashboard:
     wins: list[int]
     prizes: list[PrizeLine]
     now: datetime
+    store: StoreRedeemed | None = None
 
     @property
     def wins_total(self) -> int:
@@ -96,9 +116,14 @@ def window(campaign: CampaignOut, now: datetime) -> tuple[datetime, datetime, ti
     return _floor(start, size), end, size
 
 
-async def build(svc: Services, merchant_id: str, campaign_id: str,
-                time_zone: str) -> Dashboard:
+async def build(svc: Services, merchant_id: str, campaign_id: str, time_zone: str,
+                store: asyncpg.Record | None = None) -> Dashboard:
     campaign = await service.campaign_out(svc, merchant_id, campaign_id)
+    at_store = None
+    if store is not None:
+        redeemed = await campaign_queries.redeemed_at_store(svc.pool, merchant_id,
+                                                            campaign_id, store["id"])
+        at_store = StoreRedeemed(store["id"], store["name"], redeemed)
     stats = await service.stats(svc, merchant_id, campaign_id, time_zone)
     now = svc.clock.now()
     start, end, size = window(campaign, now)
@@ -152,4 +177,4 @@ async def build(svc: Services, merchant_id: str, campaign_id: str,
             runs_out_at=runs_out_at, outlasts=outlasts,
             hours_left=(runs_out_at - now) / timedelta(hours=1) if runs_out_at else None))
     return Dashboard(campaign=campaign, stats=stats, buckets=buckets, bucket_size=size,
-                     draws=draws, wins=wins, prizes=lines, now=now)
+                     draws=draws, wins=wins, prizes=lines, now=now, store=at_store)

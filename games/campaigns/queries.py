@@ -124,3 +124,16 @@ async def campaigns_of_merchant(conn: asyncpg.Connection | asyncpg.Pool, merchan
             ORDER BY id DESC LIMIT $2""",
         merchant_id, limit,
     )
+
+
+async def redeemed_at_store(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
+                            campaign_id: str, store_id: str) -> int:
+    """The campaign's coupons redeemed at the store, and still redeemed (a whole refund
+    gives a coupon back)."""
+    n: int = await conn.fetchval(
+        """SELECT count(*) FROM coupons
+           WHERE campaign_id = $2 AND store_id = $3 AND status = 'redeemed'
+             AND merchant_id = $1""",
+        merchant_id, campaign_id, store_id,
+    )
+    return n

@@ -201,15 +201,19 @@ async def merchant_commission_totals(conn: Conn, merchant_id: str) -> asyncpg.Re
 
 
 async def commissions_for_export(conn: Conn, merchant_id: str, after: str | None,
-                                 limit: int) -> list[asyncpg.Record]:
-    """One batch of a merchant's ledger in id order after ``after`` (keyset)."""
+                                 limit: int, store_id: str | None = None) -> list[asyncpg.Record]:
+    """One batch of a merchant's ledger in id order after ``after`` (keyset); with
+    ``store_id``, the entries of orders taken at that store."""
     return await conn.fetch(
         """SELECT e.id, e.created_at, e.order_id, e.beneficiary_id,
                   b.external_id AS beneficiary_external_id, b.phone AS beneficiary_phone,
                   e.buyer_id, e.level, e.kind, e.amount, e.rate_bp, e.status,
-                  e.available_at, e.released_at
+                  e.available_at, e.released_at, s.name AS store_name
            FROM commission_entries e JOIN members b ON b.id = e.beneficiary_id
+           LEFT JOIN orders o ON o.merchant_id = e.merchant_id AND o.id = e.order_id
+           LEFT JOIN stores s ON s.merchant_id = o.merchant_id AND s.id = o.store_id
            WHERE e.merchant_id = $1 AND ($2::text IS NULL OR e.id > $2)
+             AND ($4::text IS NULL OR o.store_id = $4)
            ORDER BY e.id LIMIT $3""",
-        merchant_id, after, limit,
+        merchant_id, after, limit, store_id,
     )

@@ -117,8 +117,12 @@ async def _targets(shop: Console, factory: Factory, services: Services) -> dict[
                              role="cashier")
     key_id = await services.pool.fetchval("SELECT id FROM api_keys WHERE merchant_id = $1",
                                           shop.merchant.id)
+    order = await factory.client.post("/api/v1/orders", headers=shop.merchant.headers, json={
+        "id": "ord-access-1", "member_id": member.id, "amount": 1000})
+    assert order.status_code == 201, order.text
     return {"template_id": template["id"], "campaign_id": campaign["id"],
-            "member_id": member.id, "user_id": cashier, "key_id": key_id}
+            "member_id": member.id, "user_id": cashier, "key_id": key_id,
+            "order_id": "ord-access-1"}
 
 
 def _console_routes(app: Any, method: str) -> list[str]:
@@ -133,7 +137,8 @@ def _fill(path: str, ids: dict[str, str]) -> str:
 async def _snapshot(services: Services) -> list[Any]:
     rows = []
     for table in ("coupon_templates", "campaigns", "campaign_prizes", "referral_programs",
-                  "members", "merchant_users", "stores", "api_keys"):
+                  "members", "merchant_users", "stores", "api_keys", "orders",
+                  "order_refunds"):
         rows.append([dict(r) for r in await services.pool.fetch(
             f"SELECT * FROM {table} ORDER BY 1")])
     return rows

@@ -57,6 +57,14 @@
       .catch(function () { /* offline for a moment: the next poll tries again */ });
   }
 
+  // The store selector applies as soon as a store is chosen; its button is for browsers
+  // without this script.
+  var storeSelect = document.querySelector("[data-store-filter] [data-autosubmit]");
+  if (storeSelect) {
+    storeSelect.form.querySelector("[data-store-apply]").hidden = true;
+    storeSelect.addEventListener("change", function () { storeSelect.form.submit(); });
+  }
+
   render(config.initial);
   setInterval(refresh, config.refreshSeconds * 1000);
   document.addEventListener("visibilitychange", refresh);
