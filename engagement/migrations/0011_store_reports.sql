@@ -1,6 +1,6 @@
 -- Reading by store and by day: the console's till summary and the campaign dashboard's
 -- store filter.
--- depends: 0009_till
+-- depends: 0010_till_lookup
 
 -- The till summary counts the refunds made on a day (the cash that left the till), whatever
 -- day their order was taken: one merchant's refunds by time.
