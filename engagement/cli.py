@@ -8,6 +8,7 @@ import asyncio
 import json
 import logging
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -113,8 +114,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         shown = host if host not in ("0.0.0.0", "::") else "127.0.0.1"  # noqa: S104
-        print(f"\n  Engagement is running: http://{shown}:{port}/docs  (API docs)\n"
-              f"  Health: http://{shown}:{port}/readyz   Seed a demo: engagement demo\n"
+        base_url = f"http://{shown}:{port}"
+        # The command as this shell can run it (.venv/bin/engagement under `make run`):
+        # a new shell has no virtualenv on its PATH.
+        demo = f"{shlex.quote(os.path.relpath(sys.argv[0]))} demo" \
+            if os.path.basename(sys.argv[0]) == "engagement" else "engagement demo"
+        print(f"\n  Engagement is running: {base_url}/console  (merchant console)\n"
+              f"  Till: {base_url}/till   API docs: {base_url}/docs   Health: {base_url}/readyz\n"
+              f"  Seed a demo (logins and links to open), in another terminal: {demo}\n"
               f"  Ctrl-C stops the app, the worker and any embedded servers.\n", flush=True)
         while not stopping and all(c.poll() is None for c in children):
             time.sleep(0.2)

@@ -29,6 +29,10 @@ from engagement.members.schemas import MemberCreate, MemberOut
 from engagement.merchants import queries as merchant_queries
 from engagement.merchants.schemas import Merchant, MerchantCreate
 from engagement.merchants.service import create_merchant, issue_api_key
+from engagement.points import queries as points_queries
+from engagement.points import service as points
+from engagement.points.schemas import EarnRule
+from engagement.points.schemas import ProgramIn as PointsProgramIn
 from engagement.stores import service as stores
 from engagement.stores.schemas import StoreCreate
 
@@ -68,6 +72,7 @@ async def seed_demo(settings: Settings, steps: Sequence[DemoStep] = ()) -> str:
                     conn, MerchantCreate(name="演示咖啡馆 Demo Café", slug=DEMO_SLUG))
             else:
                 key = await issue_api_key(conn, merchant.id)
+            await _points_program(conn, merchant, now)
             seeded = [
                 (await members.create_or_get_member(
                     conn, merchant.id,
@@ -119,6 +124,14 @@ async def _console_login(conn: asyncpg.Connection, merchant: Merchant, email: st
     else:  # the address signs in to another merchant's console: leave it alone
         return f"(no login: {email} belongs to another merchant)"
     return f"email {email}  password (shown once) {password}"
+
+
+async def _points_program(conn: asyncpg.Connection, merchant: Merchant, now: datetime) -> None:
+    """1 point per ¥1 paid and 100 on joining (the till's receipt shows points earned), set
+    once: a program the merchant changed stays as it is."""
+    if await points_queries.program(conn, merchant.id) is None:
+        await points.set_program(conn, merchant.id, PointsProgramIn(
+            earn=EarnRule(per_amount=100, points=1), join_bonus=100, expiry_days=365), now)
 
 
 async def _store(conn: asyncpg.Connection, merchant: Merchant, now: datetime) -> str:

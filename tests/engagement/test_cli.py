@@ -103,6 +103,9 @@ async def test_demo_opens_the_till_with_a_cashier_and_a_usable_coupon(
     client.cookies.clear()
     signed_in = await login(client, "cashier@example.com", till.split()[-1])
     assert signed_in.status_code == 303
+    # The demo earns points, so the till's receipt has some to show: 1 per ¥1 paid.
+    program = await client.get("/api/v1/points-program", headers=headers)
+    assert program.json()["earn"] == {"per_amount": 100, "points": 1}
     # Run again: the same store, cashier and (still unused) coupon.
     again = run_cli(settings, "demo").stdout.splitlines()
     assert next(line for line in again if "coupon " in line).split("coupon ")[1].split()[0] \

@@ -95,3 +95,28 @@ def test_run_on_embedded_servers_stops_clean_and_keeps_data(tmp_path: Path) -> N
         _stop(proc)
     time.sleep(0.5)
     assert _embedded_servers(data_dir) - before == set()
+
+
+def test_the_banner_says_where_the_console_and_till_are_and_how_to_seed_a_demo(
+        tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "engagement"  # as `make run` starts it
+    port = _free_port()
+    proc = subprocess.Popen([str(script), "run"], env=_env(tmp_path / "data", port),
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stdout is not None
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if "Ctrl-C" in line:
+                break
+        banner = "".join(lines)
+        assert f"http://127.0.0.1:{port}/console" in banner
+        assert f"http://127.0.0.1:{port}/till" in banner
+        demo = next(line for line in lines if "Seed a demo" in line).split(": ")[-1].split()
+        # The command runs from where `run` was started, without a virtualenv on the PATH.
+        assert demo[-1] == "demo" and Path(demo[0]).resolve() == script.resolve()
+    finally:
+        _stop(proc)
+        if proc.stdout is not None:
+            proc.stdout.close()
