@@ -1,6 +1,6 @@
 -- Daily check-in (签到): a merchant's program (on or off, a reward per streak day) and the
 -- members' check-ins, one per member per day in the merchant's time zone.
--- depends: 0010_till_lookup
+-- depends: 0011_store_reports
 
 CREATE TABLE check_in_programs (
     merchant_id  text PRIMARY KEY REFERENCES merchants (id) ON DELETE CASCADE,
