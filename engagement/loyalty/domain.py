@@ -1,11 +1,13 @@
-"""The loyalty leaves' Domain record: joining by phone, tiers, the points mall, sends and
-webhooks."""
+"""The loyalty leaves' Domain record: joining by phone, tiers, the points mall, sends,
+webhooks and the daily check-in."""
 
 from __future__ import annotations
 
 from engagement.kit import hooks
 from engagement.kit.constants import SCHEDULE_DAILY_SENDS_EVERY_MINUTES
 from engagement.kit.domain import CronSpec, Domain, JobSpec
+from engagement.loyalty.checkin import pages as check_in_pages
+from engagement.loyalty.checkin.routes import routes as check_in_routes
 from engagement.loyalty.join.routes import routes as join_routes
 from engagement.loyalty.mall import service as mall
 from engagement.loyalty.mall.routes import routes as mall_routes
@@ -27,7 +29,9 @@ DELIVER_WEBHOOKS = JobSpec("webhooks.deliver_due", webhook_tasks.deliver_due, ke
 
 DOMAIN = Domain(
     name="loyalty",
-    routes=(*join_routes, *mall_routes, *tier_routes, *send_routes, *webhook_routes),
+    routes=(*join_routes, *mall_routes, *tier_routes, *send_routes, *webhook_routes,
+            *check_in_routes, *check_in_pages.routes),
+    home_sections=(("check_in", check_in_pages.home_card),),
     jobs=(EVALUATE_TIERS, RUN_SEND, SCHEDULE_DAILY_SENDS, SWEEP_SENDS, DELIVER_WEBHOOKS),
     crons=(
         # After the day's points expiry (18:05 UTC), so tiers on points see today's balances.

@@ -91,6 +91,13 @@ def _expiry(program: asyncpg.Record | None, earned_at: datetime) -> datetime | N
     return earned_at + timedelta(days=program["expiry_days"])
 
 
+async def earned_expiry(conn: asyncpg.Connection, merchant_id: str,
+                        earned_at: datetime) -> datetime | None:
+    """When points earned now expire under the merchant's program (None: never), for
+    credits the loyalty leaves give for what members do (the daily check-in)."""
+    return _expiry(await queries.program(conn, merchant_id), earned_at)
+
+
 async def on_order_paid(conn: asyncpg.Connection, order: hooks.OrderPaid) -> None:
     """Earn points for a paid order, once per order (ref 'order:<id>')."""
     program = await queries.program(conn, order.merchant_id)
