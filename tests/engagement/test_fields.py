@@ -379,8 +379,9 @@ async def test_the_openapi_document_shows_the_bounds(client: httpx.AsyncClient) 
     stock = template["stock"]["anyOf"][0]
     assert (stock["minimum"], stock["maximum"]) == (0, 100_000_000)
     assert schemas["AmountOff"]["properties"]["amount"]["maximum"] == 10**12
-    # Two models are called ProgramIn (points and referrals): the document tells them apart.
+    # Three models are called ProgramIn (points, referrals and check-in): the document tells
+    # them apart.
     required = {tuple(sorted(s.get("required", []))) for name, s in schemas.items()
                 if name.endswith("ProgramIn")}
     assert required == {("enabled", "hold_days", "trigger"),
-                        ("earn", "expiry_days", "join_bonus")}
+                        ("earn", "expiry_days", "join_bonus"), ("enabled", "rewards")}
