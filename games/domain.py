@@ -9,6 +9,7 @@ from engagement.kit.i18n import N_
 from games import demo, tasks
 from games.campaigns import console, pages, service
 from games.campaigns.routes import routes as campaign_routes
+from games.chances import service as chances
 from games.draw import service as draw_service
 from games.draw.routes import routes as draw_routes
 
@@ -31,6 +32,9 @@ DOMAIN = Domain(
     crons=(CronSpec(SWEEP, second=frozenset(range(0, 60, SWEEP_EVERY_SECONDS)),
                     run_at_startup=True),),
     listeners=((hooks.CouponRedeemed, service.on_coupon_redeemed),
-               (hooks.CouponReturned, service.on_coupon_returned)),
+               (hooks.CouponReturned, service.on_coupon_returned),
+               (hooks.OrderPaid, chances.on_order_paid),
+               (hooks.CheckedIn, chances.on_checked_in),
+               (hooks.FriendJoined, chances.on_friend_joined)),
     demo=demo.seed,
 )

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 import asyncpg
 
 from engagement.coupons import service as coupons
+from engagement.kit import hooks
 from engagement.kit.errors import AppError, NotFound
 from engagement.members.schemas import MemberCreate
 from referrals import queries
@@ -117,6 +118,8 @@ async def bind_new_member(conn: asyncpg.Connection, *, merchant_id: str, member_
         link_id=link["id"], ip=ip, status=status, hold_reason=reason, coupon_code=coupon_code,
         now=now)
     await queries.count_join(conn, link["id"])
+    if status == "active":
+        await hooks.emit(conn, hooks.FriendJoined(merchant_id, sharer["id"], member_id, now))
     return Bound(sharer["id"], status, coupon_code)
 
 
@@ -157,3 +160,6 @@ async def review(conn: asyncpg.Connection, merchant_id: str, member_id: str, app
         raise BindingNotHeld(status=row["status"])
     await queries.set_binding_status(conn, member_id, "active" if approve else "rejected", now)
     await ledger.review_held(conn, merchant_id, member_id)
+    if approve:
+        await hooks.emit(conn, hooks.FriendJoined(merchant_id, row["referrer_id"], member_id,
+                                                  now))

@@ -94,8 +94,21 @@ class CheckedIn:
     created_at: datetime
 
 
+@dataclass(frozen=True)
+class FriendJoined:
+    """A friend joined through a member's share link and the binding counts (at once, or
+    when a merchant approved a binding held for review): campaigns that grant draws per
+    invite listen. ``referrer_id`` is the sharer, ``member_id`` the friend."""
+
+    name: ClassVar[str] = "referral.friend_joined"
+    merchant_id: str
+    referrer_id: str
+    member_id: str
+    created_at: datetime
+
+
 Event = (OrderPaid | OrderRefunded | MemberCreated | CouponRedeemed | CouponReturned
-         | CheckedIn)
+         | CheckedIn | FriendJoined)
 Listener = Callable[[asyncpg.Connection, Any], Awaitable[None]]
 
 _listeners: dict[type, list[Listener]] = {}

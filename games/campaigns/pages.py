@@ -19,6 +19,7 @@ from engagement.merchants import queries as merchant_queries
 from games.campaigns import queries as campaign_queries
 from games.campaigns import service
 from games.campaigns.play_view import Member, PlayView, join_url
+from games.chances import service as chances
 from games.draw import queries as draw_queries
 
 TEMPLATES = {"wheel": "wheel.html", "scratch": "scratch.html", "egg": "egg.html"}
@@ -61,7 +62,8 @@ async def _member(request: Request, principal: MemberPrincipal, campaign_id: str
     today = svc.clock.now().astimezone(ZoneInfo(time_zone)).date()
     counts = await draw_queries.member_draw_counts_for(svc.pool, campaign_id, row["id"], today)
     return Member(id=row["id"], points=row["points"], draws_today=counts["today"],
-                  draws_total=counts["total"])
+                  draws_total=counts["total"],
+                  chances=await chances.left(svc.pool, campaign_id, row["id"]))
 
 
 async def open_games_section(request: Request, principal: MemberPrincipal) -> HomeSection:

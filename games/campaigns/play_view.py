@@ -11,12 +11,18 @@ from urllib.parse import urlencode
 from engagement.kit.i18n import N_, gettext
 from engagement.merchants.schemas import Merchant
 from games.campaigns.schemas import CampaignOut
+from games.chances.service import Left
 
 # A wheel with fewer segments than this looks empty: the prize list repeats around it.
 MIN_WHEEL_SEGMENTS = 6
 # Shown on the wheel when a campaign has no "nothing" prize: where a draw lands when the
 # prize it picked has run out (it then counts as "no prize").
 FALLBACK_SEGMENT = {"id": "", "name": N_("谢谢参与"), "kind": "nothing"}
+
+
+# The draws left that are earned chances, by where they came from ("" for several).
+CHANCE_NOTES = {"check_in": N_("含签到奖励 {n} 次"), "order": N_("含消费奖励 {n} 次"),
+                "invite": N_("含邀请奖励 {n} 次"), "": N_("含奖励机会 {n} 次")}
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,7 @@ class Member:
     points: int
     draws_today: int
     draws_total: int
+    chances: Left = field(default_factory=Left)
 
 
 @dataclass
@@ -55,11 +62,13 @@ class PlayView:
         if self.member is None:
             self.remaining = Remaining(limits.per_member_per_day, limits.per_member_total)
         else:
+            # Earned chances are draws beyond either limit: they count in both.
+            extra = self.member.chances.total
             self.remaining = Remaining(
                 None if limits.per_member_per_day is None
-                else max(0, limits.per_member_per_day - self.member.draws_today),
+                else max(0, limits.per_member_per_day - self.member.draws_today) + extra,
                 None if limits.per_member_total is None
-                else max(0, limits.per_member_total - self.member.draws_total))
+                else max(0, limits.per_member_total - self.member.draws_total) + extra)
         self.blocked = self._blocked()
 
     @property
@@ -92,6 +101,14 @@ class PlayView:
             return N_("积分不足，参与一次需要 %(cost)s 积分")
         return None
 
+    def chances_note(self) -> str:
+        """How many of the draws left are earned chances, and from what: "含签到奖励 1 次"."""
+        if self.member is None or not self.member.chances.total:
+            return ""
+        sources = self.member.chances.by_source
+        label = CHANCE_NOTES[next(iter(sources))] if len(sources) == 1 else CHANCE_NOTES[""]
+        return gettext(label).replace("{n}", str(self.member.chances.total))
+
     @property
     def needs_join(self) -> bool:
         return self.member is None and self.state == "open"
@@ -117,6 +134,7 @@ class PlayView:
             "campaignId": self.campaign.id, "game": self.campaign.game, "drawUrl": draw_url,
             "canPlay": self.can_play, "remaining": {"today": self.remaining.today,
                                                     "total": self.remaining.total},
+            "chances": [] if self.member is None else list(self.member.chances.runs),
             "prizes": {p.id: {"name": p.name, "kind": p.kind} for p in self.campaign.prizes},
             "segments": self.segments() if self.campaign.game == "wheel" else [],
             "icons": icons, "couponsUrl": "/m#coupons", "joinUrl": self.join_url,

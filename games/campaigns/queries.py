@@ -8,17 +8,20 @@ from typing import Any
 import asyncpg
 
 _CAMPAIGN = """id, merchant_id, name, game, status, starts_at, ends_at, per_member_per_day,
-    per_member_total, entry_cost_points, rules, created_at, published_at, ended_at"""
+    per_member_total, entry_cost_points, rules, created_at, published_at, ended_at,
+    chance_per_order, chance_per_check_in, chance_per_invite"""
 
 
 async def insert_campaign(conn: asyncpg.Connection, **values: Any) -> None:
     await conn.execute(
         """INSERT INTO campaigns (id, merchant_id, name, game, starts_at, ends_at,
-                                  per_member_per_day, per_member_total, entry_cost_points, rules)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
+                                  per_member_per_day, per_member_total, entry_cost_points, rules,
+                                  chance_per_order, chance_per_check_in, chance_per_invite)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)""",
         values["id"], values["merchant_id"], values["name"], values["game"], values["starts_at"],
         values["ends_at"], values["per_member_per_day"], values["per_member_total"],
-        values["entry_cost_points"], values["rules"],
+        values["entry_cost_points"], values["rules"], values["chance_per_order"],
+        values["chance_per_check_in"], values["chance_per_invite"],
     )
 
 
@@ -50,6 +53,25 @@ async def update_campaign(conn: asyncpg.Connection, campaign_id: str, name: str 
                                 rules = coalesce($4, rules)
            WHERE id = $1""",
         campaign_id, name, ends_at, rules,
+    )
+
+
+async def set_limits(conn: asyncpg.Connection, campaign_id: str, per_day: int | None,
+                     total: int | None) -> None:
+    await conn.execute(
+        """UPDATE campaigns SET per_member_per_day = $2, per_member_total = $3
+           WHERE id = $1""",
+        campaign_id, per_day, total,
+    )
+
+
+async def set_chances(conn: asyncpg.Connection, campaign_id: str, per_order: int | None,
+                      per_check_in: int | None, per_invite: int | None) -> None:
+    await conn.execute(
+        """UPDATE campaigns SET chance_per_order = $2, chance_per_check_in = $3,
+                                chance_per_invite = $4
+           WHERE id = $1""",
+        campaign_id, per_order, per_check_in, per_invite,
     )
 
 

@@ -25,6 +25,20 @@ class Limits(BaseModel):
     per_member_total: PositiveInt4 | None = None
 
 
+# Extra draws one event earns: a handful, not a way round the limits.
+ChanceCount = Annotated[int, Ge(1), Le(100)]
+
+
+class Chances(BaseModel):
+    """Earned chances: extra draws beyond the limits, for each order the member pays, each
+    check-in, each friend who joins through the member's share link."""
+
+    model_config = ConfigDict(extra="forbid")
+    per_order: ChanceCount | None = None
+    per_check_in: ChanceCount | None = None
+    per_invite: ChanceCount | None = None
+
+
 class CouponPrizeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: PrizeName
@@ -60,6 +74,7 @@ class CampaignCreate(BaseModel):
     starts_at: Timestamp | None = None
     ends_at: Timestamp | None = None
     limits: Limits = Field(default_factory=Limits)
+    chances: Chances = Field(default_factory=Chances)
     entry_cost_points: Annotated[Points, Le(10_000_000)] = 0
     rules: Rules = ""
     prizes: list[PrizeIn] = Field(min_length=1, max_length=12)
@@ -86,6 +101,8 @@ class CampaignUpdate(BaseModel):
     name: Name | None = None
     ends_at: Timestamp | None = None
     rules: Rules | None = None
+    limits: Limits | None = None
+    chances: Chances | None = None
     prizes: list[PrizeChange] = Field(default_factory=list, max_length=12)
 
 
@@ -109,6 +126,7 @@ class CampaignOut(BaseModel):
     starts_at: datetime | None
     ends_at: datetime | None
     limits: Limits
+    chances: Chances
     entry_cost_points: int
     rules: str
     play_url: str

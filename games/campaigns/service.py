@@ -22,6 +22,7 @@ from games.campaigns.schemas import (
     CampaignCreate,
     CampaignOut,
     CampaignUpdate,
+    Chances,
     CouponPrizeIn,
     Limits,
     NothingPrizeIn,
@@ -81,6 +82,8 @@ async def create_campaign(conn: asyncpg.Connection, merchant_id: str,
         per_member_per_day=data.limits.per_member_per_day,
         per_member_total=data.limits.per_member_total,
         entry_cost_points=data.entry_cost_points, rules=data.rules,
+        chance_per_order=data.chances.per_order, chance_per_check_in=data.chances.per_check_in,
+        chance_per_invite=data.chances.per_invite,
     )
     await campaign_queries.insert_prizes(conn, [
         (new_id("prz"), campaign_id, merchant_id, index, prize.name, prize.kind,
@@ -109,6 +112,17 @@ async def live_wins(svc: Services, campaign: asyncpg.Record) -> dict[str, int]:
     return await draw_queries.win_counts(svc.pool, campaign["id"])
 
 
+def limits_of(campaign: asyncpg.Record) -> Limits:
+    return Limits(per_member_per_day=campaign["per_member_per_day"],
+                  per_member_total=campaign["per_member_total"])
+
+
+def chances_of(campaign: asyncpg.Record) -> Chances:
+    return Chances(per_order=campaign["chance_per_order"],
+                   per_check_in=campaign["chance_per_check_in"],
+                   per_invite=campaign["chance_per_invite"])
+
+
 def play_url(svc: Services, campaign_id: str) -> str:
     return f"{svc.settings.public_url.rstrip('/')}/play/{campaign_id}"
 
@@ -121,8 +135,7 @@ async def campaign_out(svc: Services, merchant_id: str, campaign_id: str) -> Cam
     return CampaignOut(
         id=campaign["id"], name=campaign["name"], status=campaign["status"],
         game=campaign["game"], starts_at=campaign["starts_at"], ends_at=campaign["ends_at"],
-        limits=Limits(per_member_per_day=campaign["per_member_per_day"],
-                      per_member_total=campaign["per_member_total"]),
+        limits=limits_of(campaign), chances=chances_of(campaign),
         entry_cost_points=campaign["entry_cost_points"], rules=campaign["rules"],
         play_url=play_url(svc, campaign_id),
         prizes=[PrizeOut(
@@ -197,6 +210,11 @@ async def update(unit: Unit, svc: Services, merchant_id: str, campaign_id: str,
     if live and data.rules is not None and data.rules != campaign["rules"]:
         # 有奖销售: the rules members read before they played are the rules until the end.
         raise CampaignLiveLocked("A live campaign's rules cannot change.", field="rules")
+    if live and data.limits is not None and data.limits != limits_of(campaign):
+        raise CampaignLiveLocked("A live campaign's limits cannot change.", field="limits")
+    if live and data.chances is not None and data.chances != chances_of(campaign):
+        raise CampaignLiveLocked("A live campaign's earned chances cannot change.",
+                                 field="chances")
     prizes = {p["id"]: p for p in await draw_queries.prizes(unit.conn, campaign_id)}
     for index, change in enumerate(data.prizes):
         prize = prizes.get(change.id)
@@ -227,6 +245,13 @@ async def update(unit: Unit, svc: Services, merchant_id: str, campaign_id: str,
                                    reserved_delta=reserved_delta)
     await campaign_queries.update_campaign(unit.conn, campaign_id, data.name, data.ends_at,
                                            data.rules)
+    if data.limits is not None:
+        await campaign_queries.set_limits(unit.conn, campaign_id,
+                                          data.limits.per_member_per_day,
+                                          data.limits.per_member_total)
+    if data.chances is not None:
+        await campaign_queries.set_chances(unit.conn, campaign_id, data.chances.per_order,
+                                           data.chances.per_check_in, data.chances.per_invite)
 
 
 async def stats(svc: Services, merchant_id: str, campaign_id: str, time_zone: str) -> StatsOut:

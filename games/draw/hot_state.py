@@ -41,6 +41,9 @@ def build_meta(campaign: asyncpg.Record, prizes: list[asyncpg.Record],
         # Members' coupon holdings are seeded before their first draw, only where a prize's
         # coupon has a per-member limit: a campaign without one pays nothing for the rule.
         "coupons": "1" if any(_limited(p) for p in prizes) else "0",
+        # Only a campaign that grants earned chances has its draws look them up.
+        "chances": "1" if any(campaign[f"chance_per_{source}"] is not None
+                              for source in ("order", "check_in", "invite")) else "0",
         "total_weight": str(sum(p["weight"] for p in prizes)),
         "rate_limit": str(settings.draw_rate_limit),
         "rate_window": str(settings.draw_rate_window_seconds),

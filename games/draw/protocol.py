@@ -74,6 +74,7 @@ class DrawKeys(NamedTuple):
     burst: str
     stats: str
     held: str
+    chances_used: str
 
     @classmethod
     def of(cls, campaign_id: str, member_id: str, day: date, idempotency_key: str | None
@@ -86,7 +87,7 @@ class DrawKeys(NamedTuple):
         return cls(meta=c.meta, wins=c.wins, qty=c.qty,
                    day=_day_key(t, member_id, day), total=_total_key(t, member_id),
                    idempotency=idem, burst=f"{t}:burst:{member_id}", stats=c.stats,
-                   held=f"{t}:held:{member_id}")
+                   held=f"{t}:held:{member_id}", chances_used=f"{t}:chances:{member_id}")
 
 
 class DrawArgs(NamedTuple):
@@ -101,15 +102,19 @@ class DrawArgs(NamedTuple):
     day_ttl: int = DRAW_DAY_COUNTER_TTL_SECONDS
     idempotency_ttl: int = IDEMPOTENCY_TTL_SECONDS
     record_checked: bool = False
+    chances_earned: int | None = None  # None: not looked up (the script asks when needed)
+    chances_used: int = 0
 
     def pack(self) -> str:
         """draw.lua's one argument: the fields joined by tabs, so the client packs one
-        argument instead of eleven (the Lua splits on tabs: none may be empty or hold
+        argument instead of thirteen (the Lua splits on tabs: none may be empty or hold
         one)."""
         return "\t".join((str(self.now_ms), str(self.rand), self.draw_id, self.created_at,
                           "1" if self.idempotent else "0", self.request_hash,
                           self.campaign_id, self.merchant_id, str(self.day_ttl),
-                          str(self.idempotency_ttl), "1" if self.record_checked else "0"))
+                          str(self.idempotency_ttl), "1" if self.record_checked else "0",
+                          "-" if self.chances_earned is None else str(self.chances_earned),
+                          str(self.chances_used)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,10 +122,11 @@ class UndoArgs:
     prize_id: str | None
     first_draw: bool
     idempotent: bool
+    extra: bool = False
 
     def pack(self) -> list[str]:
         return [self.prize_id or "", "1" if self.first_draw else "0",
-                "1" if self.idempotent else "0"]
+                "1" if self.idempotent else "0", "1" if self.extra else "0"]
 
 
 # draw.lua's replies, one type per verdict.
@@ -135,6 +141,7 @@ class Drawn:
     seq: int  # the win's number among its prize's wins; 0 for a lose
     total: int  # the member's draws of the campaign, this one included
     entry_cost: int
+    extra: bool  # it spent an earned chance
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +169,12 @@ class SeedHoldings:
 
 
 @dataclass(frozen=True, slots=True)
+class NeedChances:
+    """'chances': the campaign grants earned chances; call again with the member's
+    chances_earned and chances_used from PostgreSQL."""
+
+
+@dataclass(frozen=True, slots=True)
 class UnknownCampaign:
     """'not_found': the campaign belongs to another merchant."""
 
@@ -185,12 +198,13 @@ class Throttled:
     ttl: int
 
 
-DrawReply = (Drawn | Replay | CheckRecord | NotPrimed | SeedHoldings | UnknownCampaign
-             | NotActive | LimitReached | Throttled)
+DrawReply = (Drawn | Replay | CheckRecord | NotPrimed | SeedHoldings | NeedChances
+             | UnknownCampaign | NotActive | LimitReached | Throttled)
 
 # The verdicts that carry nothing: one instance each serves every reply.
 _BARE: dict[str, DrawReply] = {"check_record": CheckRecord(), "noprime": NotPrimed(),
-                               "seed": SeedHoldings(), "not_found": UnknownCampaign(),
+                               "seed": SeedHoldings(), "chances": NeedChances(),
+                               "not_found": UnknownCampaign(),
                                "limit": LimitReached()}
 
 
@@ -201,7 +215,7 @@ def parse_draw_reply(raw: list[Any]) -> DrawReply:
     if verdict == "ok":
         return Drawn(body=_text(raw[1]), outcome=_text(raw[2]),
                      prize_id=_text(raw[3]) or None, seq=int(raw[4]), total=int(raw[5]),
-                     entry_cost=int(raw[6]))
+                     entry_cost=int(raw[6]), extra=_text(raw[7]) == "1")
     if verdict == "replay":
         return Replay(record=_text(raw[1]))
     if verdict == "not_active":

@@ -9,7 +9,8 @@ from typing import Any
 import asyncpg
 
 _CAMPAIGN = """id, merchant_id, name, game, status, starts_at, ends_at, per_member_per_day,
-    per_member_total, entry_cost_points, rules, created_at, published_at, ended_at"""
+    per_member_total, entry_cost_points, rules, created_at, published_at, ended_at,
+    chance_per_order, chance_per_check_in, chance_per_invite"""
 _PRIZE = """id, campaign_id, position, name, kind, coupon_template_id, points, quantity, weight,
     reserved, released, settled, redeemed"""
 

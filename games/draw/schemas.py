@@ -27,6 +27,7 @@ class DrawOut(BaseModel):
     prize: DrawPrize | None
     segment_id: str | None = Field(description="the prize segment the game lands on")
     remaining: Remaining
+    extra: bool = Field(False, description="the draw spent an earned chance (beyond the limits)")
     created_at: datetime
 
 

@@ -1,8 +1,10 @@
 """The draw hot path: one Redis script call decides, one INSERT makes it durable.
 
 No PostgreSQL row is locked per draw (unless the campaign costs points, when the member's
-own row is). A result is returned only after its draw row is committed (invariant 4); a
-draw that cannot be written is undone in Redis, so stock and limits never leak.
+own row is). A campaign that grants earned chances reads the member's chances from
+PostgreSQL before each draw (games/chances): the script spends one only past the limits.
+A result is returned only after its draw row is committed (invariant 4); a draw that cannot
+be written is undone in Redis, so stock and limits never leak.
 
 An Idempotency-Key is recorded in Redis and, with the draw, in PostgreSQL under a unique
 index: after Redis lost its data, the script asks for PostgreSQL's record of a key it does
@@ -34,6 +36,7 @@ from engagement.kit.jobs import Job, enqueue
 from engagement.kit.state import Services
 from engagement.members.schemas import MemberPrincipal
 from engagement.points.service import Entry, post_entries
+from games.chances import queries as chance_queries
 from games.draw import hot_state, queries
 from games.draw.protocol import (
     CheckRecord,
@@ -41,6 +44,7 @@ from games.draw.protocol import (
     DrawKeys,
     Drawn,
     LimitReached,
+    NeedChances,
     NotActive,
     NotPrimed,
     Replay,
@@ -55,6 +59,11 @@ from games.errors import CampaignNotActive, DrawInProgress, DrawLimitReached
 
 log = logging.getLogger(__name__)
 _RANDOM_BITS = 52  # exact in a Lua double; modulo bias against any weight sum is < 2**-22
+
+
+class _ChanceCampaigns(set[str]):
+    """The campaigns this process has learnt grant earned chances: their draws look up the
+    member's chances before the script asks."""
 
 
 class _AlreadyDrawn(Exception):
@@ -74,12 +83,19 @@ async def draw(svc: Services, principal: MemberPrincipal, campaign_id: str,
     draw_id = new_id("drw")
     created_at = now.astimezone(UTC).isoformat(timespec="milliseconds")
     record_checked = False
-    for _ in range(6):
+    chance_campaigns = svc.helper(_ChanceCampaigns, _ChanceCampaigns)
+    earned: int | None = None
+    used = 0
+    for _ in range(7):
+        if earned is None and campaign_id in chance_campaigns:
+            earned, used = await chance_queries.balance(svc.pool, campaign_id,
+                                                        principal.member_id)
         reply = await scripts.run_draw(keys, DrawArgs(
             now_ms=int(now.timestamp() * 1000), rand=secrets.randbits(_RANDOM_BITS),
             draw_id=draw_id, created_at=created_at, idempotent=idempotency_key is not None,
             request_hash=request_hash, campaign_id=campaign_id,
-            merchant_id=principal.merchant.id, record_checked=record_checked))
+            merchant_id=principal.merchant.id, record_checked=record_checked,
+            chances_earned=earned, chances_used=used))
         match reply:
             case Drawn() as drawn:
                 break
@@ -94,6 +110,9 @@ async def draw(svc: Services, principal: MemberPrincipal, campaign_id: str,
                 record_checked = True
             case SeedHoldings():
                 await _seed_holdings(svc, keys.held, campaign_id, principal.member_id)
+            case NeedChances():
+                # A campaign's chances cannot change once it is live: remembered for good.
+                chance_campaigns.add(campaign_id)
             case Replay(record=record):
                 replayed = await _replay(svc, keys.idempotency, record, request_hash)
                 if replayed is not None:
@@ -119,11 +138,12 @@ async def draw(svc: Services, principal: MemberPrincipal, campaign_id: str,
         body, won = await _persist(svc, principal, row)
     except _AlreadyDrawn as already:
         await scripts.run_undo(keys, UndoArgs(prize_id=drawn.prize_id, first_draw=first_draw,
-                                              idempotent=True))
+                                              idempotent=True, extra=drawn.extra))
         return await _restore(svc, keys.idempotency, already.record, request_hash)
     except Exception:
         await scripts.run_undo(keys, UndoArgs(prize_id=drawn.prize_id, first_draw=first_draw,
-                                              idempotent=idempotency_key is not None))
+                                              idempotent=idempotency_key is not None,
+                                              extra=drawn.extra))
         raise
     if idempotency_key is not None:
         await svc.redis.set(keys.idempotency, f"D|{request_hash}|{body}", xx=True,

@@ -20,6 +20,8 @@
   var busy = false;
   var pendingKey = null;
   var remaining = config.remaining;
+  // Earned chances left, as [source, count] runs, oldest first: the order they are spent.
+  var chances = config.chances || [];
   var exhausted = !config.canPlay;
   var lastFocus = null;
   var openedAt = 0;
@@ -70,6 +72,24 @@
       text = msg.remainingTotal.replace("{n}", n);
     }
     remainingEl.querySelector("[data-remaining-count]").textContent = text;
+    renderChances();
+  }
+
+  function renderChances() {
+    var note = remainingEl.querySelector("[data-chances-note]");
+    var total = chances.reduce(function (sum, run) { return sum + run[1]; }, 0);
+    var sources = chances.map(function (run) { return run[0]; }).filter(function (s, i, all) {
+      return all.indexOf(s) === i;
+    });
+    var label = {check_in: msg.chanceCheckIn, order: msg.chanceOrder, invite: msg.chanceInvite};
+    note.textContent = total === 0 ? "" : msg.chanceSeparator + (
+      (sources.length === 1 ? label[sources[0]] : null) || msg.chanceMixed).replace("{n}", total);
+  }
+
+  function spendChance() {
+    if (!chances.length) { return; }
+    chances[0][1] -= 1;
+    if (chances[0][1] <= 0) { chances.shift(); }
   }
 
   function markExhausted(text) {
@@ -119,6 +139,7 @@
     if (response.status === 201 && body) {
       pendingKey = null;
       remaining = body.remaining;
+      if (body.extra) { spendChance(); }
       return body;
     }
     if (response.status < 500) { pendingKey = null; }

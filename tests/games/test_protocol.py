@@ -20,6 +20,7 @@ from games.draw.protocol import (
     Drawn,
     DrawReply,
     LimitReached,
+    NeedChances,
     NotActive,
     NotPrimed,
     Replay,
@@ -34,8 +35,8 @@ from games.draw.scripts import scripts_for
 LUA = Path(protocol.__file__).parent / "lua"
 REPLY_TYPES: dict[str, type] = {
     "ok": Drawn, "replay": Replay, "check_record": CheckRecord, "noprime": NotPrimed,
-    "seed": SeedHoldings, "not_found": UnknownCampaign, "not_active": NotActive,
-    "limit": LimitReached, "rate": Throttled}
+    "seed": SeedHoldings, "chances": NeedChances, "not_found": UnknownCampaign,
+    "not_active": NotActive, "limit": LimitReached, "rate": Throttled}
 
 
 def _header(name: str) -> str:
@@ -68,7 +69,7 @@ def _wire(value: object) -> str:
 ARGS = DrawArgs(now_ms=1_790_000_000_000, rand=4_503_599_627_370_495, draw_id="drw_1",
                 created_at="2026-11-23T08:00:00.000+00:00", idempotent=True,
                 request_hash="hash", campaign_id="cmp_1", merchant_id="mer_1", day_ttl=7,
-                idempotency_ttl=9, record_checked=False)
+                idempotency_ttl=9, record_checked=False, chances_earned=3, chances_used=2)
 
 
 def test_draw_lua_names_the_keys_in_the_protocol_order() -> None:
@@ -83,6 +84,7 @@ def test_draw_lua_reads_the_packed_fields_in_the_protocol_order() -> None:
     lua = _numbered(header[header.index("ARGV[1]"):header.index("Reply")])
     assert lua == list(DrawArgs._fields)
     assert ARGS.pack().split("\t") == [_wire(getattr(ARGS, name)) for name in lua]
+    assert DrawArgs(*ARGS[:11]).pack().split("\t")[11:] == ["-", "0"]  # not looked up
 
 
 async def test_the_packed_argument_splits_in_lua_into_its_fields(services: Services) -> None:
@@ -107,18 +109,19 @@ def test_undo_lua_reads_the_undo_args_in_the_protocol_order() -> None:
     header = _header("undo.lua")
     lua = _numbered(header[header.index("ARGV"):])
     assert lua == _names(UndoArgs)
-    args = UndoArgs(prize_id="prz_1", first_draw=True, idempotent=False)
+    args = UndoArgs(prize_id="prz_1", first_draw=True, idempotent=False, extra=True)
     assert args.pack() == [_wire(getattr(args, name)) for name in lua]
-    assert UndoArgs(prize_id=None, first_draw=False, idempotent=True).pack() == ["", "0", "1"]
+    assert UndoArgs(prize_id=None, first_draw=False, idempotent=True).pack() == [
+        "", "0", "1", "0"]
 
 
 @pytest.mark.parametrize(("raw", "reply"), [
-    ([b"ok", b'{"outcome":"win"}', b"win", b"prz_1", 3, 1, b"5"],
+    ([b"ok", b'{"outcome":"win"}', b"win", b"prz_1", 3, 1, b"5", b"0"],
      Drawn(body='{"outcome":"win"}', outcome="win", prize_id="prz_1", seq=3, total=1,
-           entry_cost=5)),
-    ([b"ok", b'{"outcome":"lose"}', b"lose", b"", 0, 12, b"0"],
+           entry_cost=5, extra=False)),
+    ([b"ok", b'{"outcome":"lose"}', b"lose", b"", 0, 12, b"0", b"1"],
      Drawn(body='{"outcome":"lose"}', outcome="lose", prize_id=None, seq=0, total=12,
-           entry_cost=0)),
+           entry_cost=0, extra=True)),
     ([b"replay", 'D|hash|{"name":"谢谢参与"}'.encode()],
      Replay(record='D|hash|{"name":"谢谢参与"}')),
     ([b"not_active", b"paused"], NotActive(status="paused")),
@@ -126,6 +129,7 @@ def test_undo_lua_reads_the_undo_args_in_the_protocol_order() -> None:
     ([b"check_record"], CheckRecord()),
     ([b"noprime"], NotPrimed()),
     ([b"seed"], SeedHoldings()),
+    ([b"chances"], NeedChances()),
     ([b"not_found"], UnknownCampaign()),
     ([b"limit"], LimitReached()),
 ])

@@ -7,20 +7,24 @@
 --       draws), 6 idempotency, 7 burst (the member's burst counter), 8 stats, 9 held (the
 --       member's coupon holdings, a hash: 'l:<template>' the template's per-member limit,
 --       'h:<template>' coupons held or won; seeded from PostgreSQL by the caller when
---       absent, see 'seed')
+--       absent, see 'seed'), 10 chances_used (the member's earned chances spent)
 -- ARGV[1], tab-separated (one argument: the client packs each argument in Python, and
 -- the draw path is hot): 1 now_ms, 2 rand (a random integer), 3 draw_id, 4 created_at
 -- (ISO), 5 idempotent ('1' or '0'), 6 request_hash, 7 campaign_id, 8 merchant_id, 9 day_ttl
 -- (of the day counter), 10 idempotency_ttl, 11 record_checked ('1' once the caller has
--- looked for the key in PostgreSQL)
--- Reply, by verdict: {'ok', body, outcome, prize_id, seq, total, entry_cost} (prize_id ''
--- and seq 0 for a lose), {'replay', record}, {'not_active', status}, {'rate', ttl},
--- {'check_record'}, {'noprime'}, {'seed'}, {'not_found'}, {'limit'}
+-- looked for the key in PostgreSQL), 12 chances_earned (the member's earned chances as
+-- PostgreSQL holds them, '-' when the caller did not look), 13 chances_used (PostgreSQL's
+-- count of draws that spent one: the used counter's value when Redis has none)
+-- Reply, by verdict: {'ok', body, outcome, prize_id, seq, total, entry_cost, extra}
+-- (prize_id '' and seq 0 for a lose; extra '1' when the draw spent an earned chance),
+-- {'replay', record}, {'not_active', status}, {'rate', ttl}, {'check_record'},
+-- {'noprime'}, {'seed'}, {'not_found'}, {'limit'}, {'chances'} (the campaign grants
+-- chances: call again with the member's chances_earned and chances_used)
 local args = {}
 for field in string.gmatch(ARGV[1], '[^\t]+') do args[#args + 1] = field end
 local meta = redis.call('HMGET', KEYS[1], 'merchant', 'status', 'starts_ms', 'ends_ms',
   'per_day', 'total', 'prizes', 'total_weight', 'rate_limit', 'rate_window', 'entry_cost',
-  'recovered_ms', 'coupons')
+  'recovered_ms', 'coupons', 'chances')
 if not meta[1] then return {'noprime'} end
 if meta[1] ~= args[8] then return {'not_found'} end
 if args[5] == '1' then
@@ -37,10 +41,21 @@ if meta[2] ~= 'active' or (meta[3] ~= '' and now < tonumber(meta[3]))
    or (meta[4] ~= '' and now >= tonumber(meta[4])) then
   return {'not_active', meta[2]}
 end
+-- Earned chances: spent only once the free draws are used up, while the used counter is
+-- below what PostgreSQL says was earned.
+local earned, used, extra = 0, 0, false
+if meta[14] == '1' then
+  if args[12] == '-' then return {'chances'} end
+  earned = tonumber(args[12])
+  redis.call('SET', KEYS[10], args[13], 'NX')
+  redis.call('EXPIRE', KEYS[10], tonumber(args[9]))
+  used = tonumber(redis.call('GET', KEYS[10]))
+end
 local day = tonumber(redis.call('GET', KEYS[4]) or '0')
 local tot = tonumber(redis.call('GET', KEYS[5]) or '0')
 if (meta[5] ~= '' and day >= tonumber(meta[5])) or (meta[6] ~= '' and tot >= tonumber(meta[6])) then
-  return {'limit'}
+  if used >= earned then return {'limit'} end
+  extra = true
 end
 if meta[13] == '1' and redis.call('EXISTS', KEYS[9]) == 0 then return {'seed'} end
 local burst = redis.call('INCR', KEYS[7])
@@ -48,6 +63,7 @@ if burst == 1 then redis.call('EXPIRE', KEYS[7], tonumber(meta[10])) end
 if burst > tonumber(meta[9]) then
   return {'rate', redis.call('TTL', KEYS[7])}
 end
+if extra then used = redis.call('INCR', KEYS[10]) end
 day = redis.call('INCR', KEYS[4])
 redis.call('EXPIRE', KEYS[4], tonumber(args[9]))
 tot = redis.call('INCR', KEYS[5])
@@ -87,14 +103,16 @@ else
   end
 end
 local remaining_today, remaining_total = cjson.null, cjson.null
-if meta[5] ~= '' then remaining_today = tonumber(meta[5]) - day end
-if meta[6] ~= '' then remaining_total = tonumber(meta[6]) - tot end
+-- Chances left count in both: they are draws beyond either limit.
+local chances_left = earned - used
+if meta[5] ~= '' then remaining_today = math.max(0, tonumber(meta[5]) - day) + chances_left end
+if meta[6] ~= '' then remaining_total = math.max(0, tonumber(meta[6]) - tot) + chances_left end
 local body = cjson.encode({id = args[3], campaign_id = args[7], outcome = outcome, prize = prize,
   segment_id = segment, remaining = {today = remaining_today, total = remaining_total},
-  created_at = args[4]})
+  extra = extra, created_at = args[4]})
 if args[5] == '1' then
   redis.call('SET', KEYS[6], 'P|' .. args[6] .. '|' .. body, 'EX', tonumber(args[10]))
 end
 local prize_id = ''
 if outcome == 'win' then prize_id = chosen.id end
-return {'ok', body, outcome, prize_id, seq, tot, meta[11]}
+return {'ok', body, outcome, prize_id, seq, tot, meta[11], extra and '1' or '0'}

@@ -5,7 +5,8 @@
 -- KEYS: draw.lua's (DrawKeys). ARGV, laid out in one place (UndoArgs in
 -- games/draw/protocol.py):
 -- 1 prize_id ('' for a lose), 2 first_draw ('1' if it was the member's first draw),
--- 3 idempotent ('1' if it had an Idempotency-Key)
+-- 3 idempotent ('1' if it had an Idempotency-Key), 4 extra ('1' if it spent an earned
+-- chance)
 redis.call('DECR', KEYS[4])
 redis.call('DECR', KEYS[5])
 redis.call('HINCRBY', KEYS[8], 'draws', -1)
@@ -21,4 +22,5 @@ if ARGV[1] ~= '' then
   end
 end
 if ARGV[3] == '1' then redis.call('DEL', KEYS[6]) end
+if ARGV[4] == '1' and redis.call('EXISTS', KEYS[10]) == 1 then redis.call('DECR', KEYS[10]) end
 return 1
