@@ -38,17 +38,22 @@ async def balance(conn: asyncpg.Connection | asyncpg.Pool, member_id: str) -> in
 
 async def upsert_program(conn: asyncpg.Connection, merchant_id: str, *, per_amount: int,
                          points: int, join_bonus: int, expiry_days: int | None,
+                         value_points: int | None, value_cents: int | None,
                          now: datetime) -> asyncpg.Record:
     row: asyncpg.Record | None = await conn.fetchrow(
         """INSERT INTO points_programs (merchant_id, earn_per_amount, earn_points, join_bonus,
-                                        expiry_days, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6)
+                                        expiry_days, point_value_points, point_value_cents,
+                                        updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
            ON CONFLICT (merchant_id) DO UPDATE SET
                earn_per_amount = EXCLUDED.earn_per_amount, earn_points = EXCLUDED.earn_points,
                join_bonus = EXCLUDED.join_bonus, expiry_days = EXCLUDED.expiry_days,
+               point_value_points = EXCLUDED.point_value_points,
+               point_value_cents = EXCLUDED.point_value_cents,
                updated_at = EXCLUDED.updated_at
            RETURNING *""",
-        merchant_id, per_amount, points, join_bonus, expiry_days, now,
+        merchant_id, per_amount, points, join_bonus, expiry_days, value_points, value_cents,
+        now,
     )
     assert row is not None
     return row

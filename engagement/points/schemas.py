@@ -17,6 +17,15 @@ class EarnRule(BaseModel):
     points: Annotated[Points, Le(1_000_000)] = Field(description="points earned per step")
 
 
+class PointValue(BaseModel):
+    """What points are worth: ``points`` points are worth ``cents`` cents."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    points: Annotated[Points, Ge(1), Le(1_000_000)]
+    cents: Annotated[Cents, Le(100_000_000)]
+
+
 class ProgramIn(BaseModel):
     """The whole program: a PUT replaces it, so every field of the contract is required (a
     missing one is a mistake to report, not a reset to defaults)."""
@@ -27,6 +36,9 @@ class ProgramIn(BaseModel):
     join_bonus: Annotated[Points, Le(1_000_000)]
     expiry_days: Annotated[Days, Le(3650)] | None = Field(
         description="points expire this many days after they are earned; null: never")
+    point_value: PointValue | None = Field(
+        default=None, description="what points are worth (a points prize's face value, capped at "
+                          "¥50,000 like any prize); null: not said, points prizes uncapped")
 
     @field_validator("earn")
     @classmethod
@@ -42,6 +54,7 @@ class ProgramOut(BaseModel):
     earn: EarnRule
     join_bonus: int
     expiry_days: int | None
+    point_value: PointValue | None
     updated_at: datetime
 
 

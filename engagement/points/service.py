@@ -24,6 +24,7 @@ from engagement.points.schemas import (
     EarnRule,
     EntryOut,
     PointsPage,
+    PointValue,
     ProgramIn,
     ProgramOut,
 )
@@ -67,6 +68,9 @@ def program_out(row: asyncpg.Record) -> ProgramOut:
     return ProgramOut(earn=EarnRule(per_amount=row["earn_per_amount"],
                                     points=row["earn_points"]),
                       join_bonus=row["join_bonus"], expiry_days=row["expiry_days"],
+                      point_value=None if row["point_value_points"] is None
+                      else PointValue(points=row["point_value_points"],
+                                      cents=row["point_value_cents"]),
                       updated_at=row["updated_at"])
 
 
@@ -74,8 +78,19 @@ async def set_program(conn: asyncpg.Connection, merchant_id: str, data: ProgramI
                       now: datetime) -> ProgramOut:
     row = await queries.upsert_program(
         conn, merchant_id, per_amount=data.earn.per_amount, points=data.earn.points,
-        join_bonus=data.join_bonus, expiry_days=data.expiry_days, now=now)
+        join_bonus=data.join_bonus, expiry_days=data.expiry_days,
+        value_points=data.point_value.points if data.point_value else None,
+        value_cents=data.point_value.cents if data.point_value else None, now=now)
     return program_out(row)
+
+
+async def point_value(conn: asyncpg.Connection | asyncpg.Pool,
+                      merchant_id: str) -> PointValue | None:
+    """What the merchant says its points are worth, if it has said."""
+    row = await queries.program(conn, merchant_id)
+    if row is None or row["point_value_points"] is None:
+        return None
+    return PointValue(points=row["point_value_points"], cents=row["point_value_cents"])
 
 
 async def get_program(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str) -> ProgramOut:

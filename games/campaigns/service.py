@@ -17,6 +17,8 @@ from engagement.kit.errors import NotFound
 from engagement.kit.ids import new_id
 from engagement.kit.jobs import Unit
 from engagement.kit.state import Services
+from engagement.points import service as points
+from engagement.points.schemas import PointValue
 from games.campaigns import queries as campaign_queries
 from games.campaigns.schemas import (
     CampaignCreate,
@@ -26,6 +28,7 @@ from games.campaigns.schemas import (
     CouponPrizeIn,
     Limits,
     NothingPrizeIn,
+    PointsPrizeIn,
     PrizeOut,
     StatsOut,
 )
@@ -44,8 +47,8 @@ from games.errors import (
 LIVE = ("active", "paused")
 # 反不正当竞争法 (Anti-Unfair Competition Law, art. 10): a prize of a lottery-style sale may
 # be worth at most ¥50,000. A coupon's face value is what it takes off (amount-off only: a
-# percent-off or a gift has no value of its own); points have none until a merchant sets
-# what a point is worth, which the product does not have yet.
+# percent-off or a gift has no value of its own); points are worth what the merchant's
+# points program says they are (point_value), and are not capped where it says nothing.
 PRIZE_VALUE_CAP_CENTS = 5_000_000
 
 
@@ -54,6 +57,15 @@ def ensure_under_cap(template: asyncpg.Record, field: str) -> None:
     if discount["type"] == "amount_off" and discount["amount"] > PRIZE_VALUE_CAP_CENTS:
         raise PrizeValueOverCap(fields=[{"field": field}], cap=PRIZE_VALUE_CAP_CENTS,
                                 value=discount["amount"])
+
+
+def ensure_points_under_cap(points: int, value: PointValue | None, field: str) -> None:
+    if value is None:
+        return
+    cents = points * value.cents // value.points  # whole cents, rounded down
+    if cents > PRIZE_VALUE_CAP_CENTS:
+        raise PrizeValueOverCap(fields=[{"field": field}], cap=PRIZE_VALUE_CAP_CENTS,
+                                value=cents)
 TRANSITIONS = {"publish": ("draft",), "pause": ("active",), "resume": ("paused",),
                "end": ("active", "paused")}
 
@@ -64,7 +76,10 @@ async def create_campaign(conn: asyncpg.Connection, merchant_id: str,
                            if isinstance(p, CouponPrizeIn)})
     templates = {t["id"]: t for t in await coupon_queries.templates_by_ids(
         conn, merchant_id, template_ids)}
+    value = await points.point_value(conn, merchant_id)
     for index, prize in enumerate(data.prizes):
+        if isinstance(prize, PointsPrizeIn):
+            ensure_points_under_cap(prize.points, value, f"prizes.{index}.points")
         if not isinstance(prize, CouponPrizeIn):
             continue
         template = templates.get(prize.coupon_template_id)
@@ -167,6 +182,10 @@ async def transition(unit: Unit, svc: Services, merchant_id: str, campaign_id: s
                                             if p["kind"] == "coupon"}))
         for template in templates:  # its terms may have changed since the draft was made
             ensure_under_cap(template, "prizes")
+        value = await points.point_value(unit.conn, merchant_id)  # so may the point value
+        for prize in prizes:
+            if prize["kind"] == "points":
+                ensure_points_under_cap(prize["points"], value, "prizes")
         for prize in prizes:
             if prize["kind"] == "coupon" and prize["quantity"] is not None:
                 await coupons.reserve(unit.conn, prize["coupon_template_id"], prize["quantity"])

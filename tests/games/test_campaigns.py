@@ -270,3 +270,32 @@ async def test_no_prize_may_be_worth_more_than_fifty_thousand_yuan(
     assert r.status_code == 422 and r.json()["error"]["code"] == "prize_value_over_cap"
     assert (await factory.client.get(f"/api/v1/coupon-templates/{at_cap['id']}",
                                      headers=shop.headers)).json()["reserved"] == 0
+
+
+async def test_a_points_prize_is_capped_at_the_merchants_point_value(
+        factory: Factory, services: Services) -> None:
+    shop = await factory.merchant()
+    big = {"name": "百万积分", "kind": "points", "points": 6_000_000, "quantity": 1, "weight": 1}
+    # No point value said: points have no face value, so no cap.
+    uncapped = await factory.campaign(shop, [big, NOTHING], publish=False)
+    program = {"earn": {"per_amount": 100, "points": 1}, "join_bonus": 0, "expiry_days": None,
+               "point_value": {"points": 100, "cents": 100}}  # a point is a fen
+    r = await factory.client.put("/api/v1/points-program", json=program, headers=shop.headers)
+    assert r.status_code == 200 and r.json()["point_value"] == {"points": 100, "cents": 100}
+    r = await factory.client.post("/api/v1/campaigns", headers=shop.headers, json={
+        "name": "积分大奖", "game": "wheel", "prizes": [NOTHING, big]})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "prize_value_over_cap"
+    assert r.json()["error"]["details"]["fields"] == [{"field": "prizes.1.points"}]
+    assert r.json()["error"]["details"]["value"] == 6_000_000
+    at_cap = {**big, "points": 5_000_000}
+    assert (await factory.client.post("/api/v1/campaigns", headers=shop.headers, json={
+        "name": "积分大奖", "game": "wheel", "prizes": [at_cap, NOTHING]})).status_code == 201
+    # The draft made before the point value was said cannot be published past the cap.
+    r = await factory.client.post(f"/api/v1/campaigns/{uncapped['id']}/publish",
+                                  headers=shop.headers)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "prize_value_over_cap"
+    assert (await factory.client.get(f"/api/v1/campaigns/{uncapped['id']}",
+                                     headers=shop.headers)).json()["status"] == "draft"
+    bad = await factory.client.put("/api/v1/points-program", headers=shop.headers,
+                                   json={**program, "point_value": {"points": 0, "cents": 1}})
+    assert bad.status_code == 422
