@@ -149,3 +149,35 @@ async def test_the_game_page_says_how_many_draws_are_left_and_where_they_came_fr
     await factory.draw(member, campaign["id"])
     page = (await client.get(f"/play/{campaign['id']}")).text
     assert "含签到奖励" not in page and "今天的抽奖次数用完了" in page
+
+
+async def test_a_held_join_grants_the_sharer_only_once_approved(
+        factory: Factory, services: Services) -> None:
+    from engagement.kit.db import transaction
+    from engagement.members import service as members
+    from engagement.members.schemas import MemberCreate
+    from referrals import binding
+
+    shop = await factory.merchant()
+    await program(factory, shop, max_joins_per_ip_per_hour=1)
+    campaign = await _campaign(factory, shop, per_invite=1)
+    sharer = await factory.member(shop)
+    code = await share_code(factory, sharer)
+    joined = []
+    for phone in ("13900000000", "13900000001", "13900000002"):
+        async with transaction(services.pool) as conn:
+            data = MemberCreate(external_id=f"phone:{phone}", phone=phone, share_code=code)
+            friend, _ = await members.create_or_get_member(conn, shop.id, data)
+            bound = await binding.bind_on_join(conn, merchant_id=shop.id, member_id=friend.id,
+                                               share_code=code, now=services.clock.now(),
+                                               ip="203.0.113.7")
+        assert bound is not None
+        joined.append((friend.id, bound.status))
+    assert [status for _, status in joined] == ["active", "held", "held"]
+    assert (await chances.left(services.pool, campaign["id"], sharer.id)).total == 1
+    for verdict, (friend_id, _) in zip(("approve", "reject"), joined[1:], strict=True):
+        r = await factory.client.post(f"/api/v1/referral-bindings/{friend_id}/{verdict}",
+                                      headers=shop.headers)
+        assert r.status_code == 200, r.text
+    left = await chances.left(services.pool, campaign["id"], sharer.id)
+    assert left.by_source == {"invite": 2}  # the active join's and the approved one's
