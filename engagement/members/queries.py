@@ -91,14 +91,16 @@ def like_pattern(text: str) -> str:
 async def search_members(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
                          q: str | None, before: str | None,
                          limit: int) -> list[asyncpg.Record]:
-    """Newest first; q matches an id or external id exactly, a phone by its start, a name
-    anywhere in it."""
+    """Newest first; q matches an id or external id exactly, a phone by its start or, four
+    digits or more, by its end (手机尾号, the way a café looks a member up), a name anywhere
+    in it."""
     escaped = like_pattern(q) if q else None
     return await conn.fetch(
         f"""SELECT {_LISTED} FROM members
             WHERE merchant_id = $1
               AND ($2::text IS NULL OR id = $2 OR external_id = $2
-                   OR phone LIKE $3 || '%' OR name ILIKE '%' || $3 || '%')
+                   OR phone LIKE $3 || '%' OR name ILIKE '%' || $3 || '%'
+                   OR ($2 ~ '^[0-9]{{4,}}$' AND phone LIKE '%' || $3))
               AND ($4::text IS NULL OR id < $4)
             ORDER BY id DESC LIMIT $5""",
         merchant_id, q, escaped, before, limit,

@@ -92,9 +92,11 @@ async def test_member_search_and_a_members_story(shop: Console, factory: Factory
                                 external_id="POS-0042")
     await factory.member(shop.merchant, phone="13912345678", name="张三")
     assert (await factory.draw(wang, campaign["id"])).status_code == 201
-    for q in ("1380013", "小明", "POS-0042", wang.id):
+    for q in ("1380013", "小明", "POS-0042", wang.id, "8000", "38000"):
         page = (await shop.get("/console/members", params={"q": q})).text
         assert f'data-member-id="{wang.id}"' in page and "张三" not in page, q
+    page = (await shop.get("/console/members", params={"q": "5678"})).text  # 手机尾号
+    assert "张三" in page and "王小明" not in page
     page = (await shop.get("/console/members", params={"q": "%"})).text
     assert "没有找到会员" in page  # LIKE wildcards are text, not patterns
     rows = await shop.client.get("/console/members", params={"q": "张"},
