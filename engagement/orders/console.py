@@ -199,7 +199,7 @@ async def orders_csv(request: Request, user: ConsoleUser) -> Response:
     return csv_response(
         request, filename=f"{name}.csv", time_zone=zone,
         header=[N_("订单号"), N_("时间"), N_("门店名称"), N_("收银员"), N_("会员ID"),
-                N_("会员编号"), N_("会员"), N_("手机号"), N_("原价(元)"), N_("优惠(元)"),
+                N_("会员编号"), N_("会员姓名"), N_("手机号"), N_("原价(元)"), N_("优惠(元)"),
                 N_("实付(元)"), N_("已退款(元)"), N_("状态"), N_("用券"), N_("券退回时间")],
         read_batch=batch, to_row=to_row,
         cursor=lambda r: cursor_of(r["created_at"], r["id"]))

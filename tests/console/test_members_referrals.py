@@ -106,3 +106,13 @@ async def test_member_search_and_a_members_story(shop: Console, factory: Factory
     assert "王小明" in story and f'href="/console/campaigns/{campaign["id"]}"' in story
     assert "data-draw=" in story  # the games section
     assert (await shop.get("/console/members/mbr_nope")).status_code == 404
+
+
+async def test_the_english_members_pages_say_members_and_member_name(
+        shop: Console, factory: Factory) -> None:
+    member = await factory.member(shop.merchant, phone="13800138000")
+    page = (await shop.get("/console/members", params={"lang": "en"})).text
+    assert "<h1>Members</h1>" in page and "<th>Member name</th>" in page
+    assert ">member<" not in page
+    story = (await shop.get(f"/console/members/{member.id}", params={"lang": "en"})).text
+    assert '<a href="/console/members">Members</a>' in story
