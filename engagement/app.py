@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, Route
 
+from engagement.console import labels as console_labels
 from engagement.console import shell as console_shell
 from engagement.domains import DOMAINS, install
 from engagement.kit import health, openapi
@@ -91,5 +92,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         lifespan=lifespan,
     )
     app.state.templates = make_templates()
+    app.state.templates.globals["STATUS_LABELS"] = console_labels.STATUS
     app.state.static_url = static_url
     return app

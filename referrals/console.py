@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from engagement.console import labels
 from engagement.console.export import Yuan, csv_response
 from engagement.console.forms import Form, FormErrors, pydantic_errors
 from engagement.console.shell import (
@@ -182,6 +183,8 @@ async def commissions_csv(request: Request, user: ConsoleUser) -> Response:
         return await ledger_queries.commissions_for_export(pool, user.merchant.id, after, n,
                                                            store_id=store_id)
 
+    kind = labels.words(request, labels.COMMISSION_KIND)
+    status = labels.words(request, labels.STATUS)
     return csv_response(
         request, filename=f"commissions-{store_id}.csv" if store_id else "commissions.csv",
         time_zone=user.merchant.time_zone,
@@ -192,7 +195,8 @@ async def commissions_csv(request: Request, user: ConsoleUser) -> Response:
         read_batch=batch,
         to_row=lambda r: [r["id"], r["created_at"], r["order_id"], r["beneficiary_id"],
                           r["beneficiary_external_id"], r["beneficiary_phone"], r["buyer_id"],
-                          r["level"], r["kind"], Yuan(r["amount"]), r["rate_bp"], r["status"],
+                          r["level"], kind(r["kind"]), Yuan(r["amount"]), r["rate_bp"],
+                          status(r["status"]),
                           r["available_at"], r["released_at"], r["store_name"]])
 
 

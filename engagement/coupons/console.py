@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from engagement.console import labels
 from engagement.console.export import csv_response
 from engagement.console.forms import Form, FormErrors, pydantic_errors
 from engagement.console.shell import (
@@ -203,6 +204,7 @@ async def coupons_csv(request: Request, user: ConsoleUser) -> Response:
                                                        after, n, store_id=store_id)
 
     name = "-".join(p for p in ("coupons", template_id or "all", store_id) if p)
+    word = labels.words(request, labels.STATUS, labels.COUPON_SOURCE)
     return csv_response(
         request, filename=f"{name}.csv", time_zone=user.merchant.time_zone,
         header=[N_("券码"), N_("优惠券"), N_("优惠券ID"), N_("会员ID"), N_("会员编号"),
@@ -210,7 +212,7 @@ async def coupons_csv(request: Request, user: ConsoleUser) -> Response:
                 N_("发放时间"), N_("到期时间"), N_("核销时间"), N_("订单号"), N_("核销门店")],
         read_batch=batch,
         to_row=lambda r: [r["code"], r["template_name"], r["template_id"], r["member_id"],
-                          r["external_id"], r["phone"], r["status"], r["source"],
+                          r["external_id"], r["phone"], word(r["status"]), word(r["source"]),
                           r["campaign_id"], r["draw_id"], r["issued_at"], r["expires_at"],
                           r["redeemed_at"], r["order_id"], r["store_name"]])
 

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from engagement.console import labels
 from engagement.console.export import csv_response
 from engagement.console.forms import FormErrors
 from engagement.console.shell import (
@@ -352,6 +353,7 @@ async def draws_csv(request: Request, user: ConsoleUser) -> Response:
     async def batch(after: str | None, n: int) -> list[Any]:
         return await draw_queries.draws_for_export(pool, campaign["id"], after, n)
 
+    status, kind = labels.words(request, labels.STATUS), labels.words(request, labels.PRIZE_KIND)
     return csv_response(
         request, filename=f"draws-{campaign_id}.csv", time_zone=user.merchant.time_zone,
         header=[N_("抽奖ID"), N_("时间"), N_("会员ID"), N_("会员编号"), N_("手机号"),
@@ -359,8 +361,8 @@ async def draws_csv(request: Request, user: ConsoleUser) -> Response:
                 N_("结算时间")],
         read_batch=batch,
         to_row=lambda r: [r["id"], r["created_at"], r["member_id"], r["external_id"],
-                          r["phone"], r["outcome"], r["prize_id"], r["prize_name"],
-                          r["prize_kind"], r["points_spent"], r["settled_at"]])
+                          r["phone"], status(r["outcome"]), r["prize_id"], r["prize_name"],
+                          kind(r["prize_kind"]), r["points_spent"], r["settled_at"]])
 
 
 async def member_draws(request: Request, user: ConsoleUser,

@@ -76,7 +76,11 @@ async def test_draws_stream_in_batches_each_row_once(
     assert ids == expected and len(ids) == 8  # 3 + 3 + 2: batches meet without a gap
     assert chunks >= 4  # the header, then one chunk per batch
     assert all(r[1].startswith("2026-11-23 12:00") for r in rows[1:])  # Shanghai time
-    assert {r[5] for r in rows[1:]} <= {"win", "lose"}
+    assert {r[5] for r in rows[1:]} <= {"中奖", "未中奖"}  # words, in the header's language
+    assert {r[8] for r in rows[1:]} <= {"优惠券", ""}  # a lose has no prize
+    english, _, _ = await _download(
+        shop, f"/console/exports/draws.csv?campaign_id={campaign['id']}&lang=en")
+    assert {r[5] for r in english[1:]} <= {"Win", "No prize"}
     # An empty export is just the header; a missing campaign is a 404.
     other = await factory.campaign(shop.merchant, [
         {"name": "谢谢参与", "kind": "nothing", "weight": 1}])
@@ -118,3 +122,18 @@ def test_cells() -> None:
     assert export.cell(-5, zone) == -5  # numbers are numbers, not formulas
     assert export.cell("@SUM(A1)", zone) == "'@SUM(A1)"
     assert export.cell(["A", "B"], zone) == "A B"
+
+
+async def test_coupon_and_commission_exports_say_statuses_in_words(
+        shop: Console, factory: Factory, services: Services) -> None:
+    template = await factory.template(shop.merchant, stock=10)
+    member = await factory.member(shop.merchant)
+    async with transaction(services.pool) as conn:
+        await issue_single(conn, shop.merchant.id, template["id"], member.id, source="manual",
+                           now=services.clock.now())
+    rows, _, _ = await _download(shop, "/console/exports/coupons.csv")
+    assert rows[0][6:8] == ["状态", "来源"] and rows[1][6:8] == ["未使用", "手动发放"]
+    rows, _, _ = await _download(shop, "/console/exports/coupons.csv?lang=en")
+    assert rows[1][6:8] == ["Unused", "Given by hand"]
+    rows, _, _ = await _download(shop, "/console/exports/commissions.csv")
+    assert len(rows) == 1 and rows[0][11] == "状态"

@@ -77,6 +77,7 @@ async def test_referrers_invitees_by_level_and_commissions(
     rows = list(csv.reader(io.StringIO(csv_text.lstrip("\ufeff"))))
     assert sorted((r[3], r[7], r[9]) for r in rows[1:]) == sorted([
         (a.id, "1", "10.00"), (b.id, "1", "5.00"), (a.id, "2", "2.50")])
+    assert {(r[8], r[11]) for r in rows[1:]} == {("佣金", "冻结中")}  # words, not codes
     member_page = (await shop.get(f"/console/members/{b.id}")).text
     assert "data-referrer" in member_page and "王大伟" in member_page
     assert "data-invitees-count>1<" in member_page
