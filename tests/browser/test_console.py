@@ -69,9 +69,18 @@ async def test_a_merchant_builds_publishes_and_watches_a_wheel_campaign(
         await page.click('[data-nav="coupons"]')
         await page.click('[data-action="new-template"]')
         await page.fill('input[name="name"]', "满50减10元券")
-        await page.fill('input[name="amount"]', "10")
+        await page.fill('input[name="amount"]', "十元")  # a slip: the server says so
         await page.fill('input[name="min_spend"]', "50")
         await page.fill('input[name="stock"]', "200")
+        await page.click('[data-action="save-template"]')
+        await page.wait_for_selector('[data-error-for="amount"]')
+        amount = page.locator('input[name="amount"]')
+        assert await amount.get_attribute("aria-invalid") == "true"
+        await amount.fill("10")  # corrected: no longer red, the message gone
+        assert await amount.get_attribute("aria-invalid") is None
+        assert not await page.locator('[data-error-for="amount"]').is_visible()
+        assert [e for e in laptop.console_errors if "422" in e]  # the form's answer: expected
+        laptop.console_errors.clear()
         await page.click('[data-action="save-template"]')
         await page.wait_for_selector("[data-notice]")
         row = page.locator("[data-templates] tbody tr").first
@@ -143,7 +152,7 @@ async def test_a_merchant_builds_publishes_and_watches_a_wheel_campaign(
         text = Path(path).read_text(encoding="utf-8-sig")  # noqa: ASYNC240 (a local temp file)
         rows = list(csv.reader(io.StringIO(text)))
         assert rows[0][0] == "抽奖ID" and len(rows) == 13
-        assert {r[5] for r in rows[1:]} <= {"win", "lose"}
+        assert {r[5] for r in rows[1:]} <= {"中奖", "未中奖"}
 
         # A live campaign's odds are locked in the editor; its quantities can grow, never
         # below what was won: the hint shows the count once the first prize has wins (12

@@ -1,5 +1,6 @@
 // Every console page: the CSRF token on htmx requests, confirmations before irreversible
-// actions, copy buttons, and a sign-in page when a session ends during an htmx request.
+// actions, copy buttons, errors that clear when their field is corrected, and a sign-in
+// page when a session ends during an htmx request.
 (function () {
   "use strict";
   var meta = document.querySelector('meta[name="csrf-token"]');
@@ -34,6 +35,23 @@
       if (button.getAttribute("data-label")) button.textContent = button.getAttribute("data-label");
     });
   });
+
+  // A field the server marked wrong stops looking wrong once it is changed: its red border
+  // and its message go (the server checks it again on the next submit).
+  function clearError(event) {
+    var field = event.target;
+    if (!field.getAttribute || field.getAttribute("aria-invalid") !== "true") return;
+    field.removeAttribute("aria-invalid");
+    var described = field.getAttribute("aria-describedby");
+    var message = described && document.getElementById(described);
+    if (!message && field.name) {
+      message = document.querySelector('[data-error-for="' + field.name + '"]');
+    }
+    if (message && message.classList.contains("field-error")) message.hidden = true;
+    if (described && message) field.removeAttribute("aria-describedby");
+  }
+  document.addEventListener("input", clearError);
+  document.addEventListener("change", clearError);
 
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-copy]");
