@@ -14,6 +14,8 @@
   var TOKEN = new RegExp("[" + WIDE + "]|[^\\s" + WIDE + "]+|\\s+", "g");
   var measure = document.createElement("canvas").getContext("2d");
 
+  function lineHeight(size) { return size + 3; }
+
   function width(text, size, weight) {
     measure.font = weight + " " + size + "px " + FONT;
     return measure.measureText(text).width;
@@ -41,15 +43,20 @@
     return { lines: lines, fits: fits };
   }
 
-  // What does not fit ends in an ellipsis: a line too wide (one word longer than the cell,
-  // the only case cut inside a word) and the last line kept when there are more.
+  // What does not fit ends in an ellipsis: the last line kept loses whole words until it
+  // fits; only a single word wider than the cell is cut inside.
   function ellipsize(lines, maxWidth, size, weight, maxLines) {
     var kept = lines.slice(0, maxLines);
     return kept.map(function (line, i) {
       var more = i === kept.length - 1 && lines.length > maxLines;
       if (!more && width(line, size, weight) <= maxWidth) { return line; }
+      var tokens = line.match(TOKEN) || [];
+      while (tokens.length > 1 && width(tokens.join("").trim() + "…", size, weight) > maxWidth) {
+        tokens.pop();
+      }
+      line = tokens.join("").trim();
       while (line && width(line + "…", size, weight) > maxWidth) { line = line.slice(0, -1); }
-      return line.trim() + "…";
+      return line + "…";
     });
   }
 
@@ -58,21 +65,27 @@
     brand: css.getPropertyValue("--brand").trim() || "#e4393c",
     brandDark: css.getPropertyValue("--brand-dark").trim() || "#b22c2f",
 
-    // {text: lines joined by "\n", lines, size}: the label in the largest of `sizes` (px)
-    // that fits `maxWidth` in at most `maxLines` lines.
-    label: function (text, maxWidth, sizes, maxLines, weight) {
+    // {text: lines joined by "\n", lines, size, lineHeight}: the label in the fewest lines,
+    // then the largest of `sizes` (px, largest first), that fits maxWidth by maxHeight.
+    label: function (text, maxWidth, maxHeight, sizes, weight) {
       weight = weight || "700";
       var tokens = String(text).match(TOKEN) || [];
       var wrapped = null;
-      for (var i = 0; i < sizes.length; i++) {
-        wrapped = wrap(tokens, maxWidth, sizes[i], weight);
-        if (wrapped.fits && wrapped.lines.length <= maxLines) {
-          return { text: wrapped.lines.join("\n"), lines: wrapped.lines.length, size: sizes[i] };
+      // Fewer lines first (a smaller size on one line reads better than an orphan).
+      for (var n = 1; n * lineHeight(sizes[sizes.length - 1]) <= maxHeight; n++) {
+        for (var i = 0; i < sizes.length; i++) {
+          wrapped = wrap(tokens, maxWidth, sizes[i], weight);
+          if (wrapped.fits && wrapped.lines.length <= n
+              && wrapped.lines.length * lineHeight(sizes[i]) <= maxHeight) {
+            return { text: wrapped.lines.join("\n"), lines: wrapped.lines.length,
+                     size: sizes[i], lineHeight: lineHeight(sizes[i]) };
+          }
         }
       }
       var size = sizes[sizes.length - 1];
-      var cut = ellipsize(wrapped ? wrapped.lines : [], maxWidth, size, weight, maxLines);
-      return { text: cut.join("\n"), lines: cut.length, size: size };
+      var most = Math.max(1, Math.floor(maxHeight / lineHeight(size)));
+      var cut = ellipsize(wrapped ? wrapped.lines : [], maxWidth, size, weight, most);
+      return { text: cut.join("\n"), lines: cut.length, size: size, lineHeight: lineHeight(size) };
     },
 
     // Indexes of `segments` a draw's result may land on: the prize won, or for a lose the

@@ -28,11 +28,11 @@
   }
 
   function face(seg, xy) {
-    var label = Games.label(seg.name, cell * 0.86, sizes, 2);
-    var lineHeight = label.size + 3;
     var icon = Math.round(cell * 0.34);
     var textTop = cell * 0.1 + icon + 2;
     var room = cell - 8 - textTop;
+    var label = Games.label(seg.name, cell * 0.86, room, sizes);
+    var lineHeight = label.lineHeight;
     return {
       x: xy[0], y: xy[1],
       fonts: [{

@@ -17,11 +17,11 @@
   var height = Math.round(32 + cell * 1.6);
 
   function face(seg) {
-    var label = Games.label(seg.name, cell * 0.86, [15, 14, 13, 12], 2);
-    var lineHeight = label.size + 3;
     var icon = Math.round(cell * 0.36);
     var textTop = cell * 0.1 + icon + 2;
     var room = cell - 6 - textTop;
+    var label = Games.label(seg.name, cell * 0.86, room, [15, 14, 13, 12]);
+    var lineHeight = label.lineHeight;
     return {
       background: seg.kind === "nothing" ? "#f4efe9" : "#ffffff",
       borderRadius: "12px",

@@ -25,13 +25,13 @@
     ],
     prizes: segments.map(function (seg, i) {
       var light = i % 2 === 0;
-      var label = Games.label(seg.name, room, [14, 13, 12], 2);
+      var label = Games.label(seg.name, room, 36, [14, 13, 12]);
       return {
         background: light ? "#fff6e0" : brand,
         fonts: [{
           text: label.text, top: "11%", fontSize: label.size + "px", fontWeight: "700",
           fontColor: light ? brandDark : "#ffffff", fontStyle: font,
-          wordWrap: false, lineHeight: (label.size + 4) + "px"
+          wordWrap: false, lineHeight: label.lineHeight + "px"
         }],
         imgs: [{ src: cfg.icons[seg.kind], width: "30px", height: "30px", top: "52%" }]
       };
