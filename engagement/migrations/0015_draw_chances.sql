@@ -2,7 +2,7 @@
 -- check-in and each friend who joins through the member's share link. A grant is one row,
 -- keyed by what earned it, so an event delivered twice grants once. A draw that used a
 -- chance says so in its response ("extra": true); earned minus used is what is left.
--- depends: 0012_check_in
+-- depends: 0013_more_games
 
 ALTER TABLE campaigns
     ADD COLUMN chance_per_order integer

@@ -33,7 +33,7 @@ from engagement.kit.web import static_url
 from engagement.stores.filters import store_param, stores_of
 from games.campaigns import builder, dashboard, service
 from games.campaigns import queries as campaign_queries
-from games.campaigns.pages import TEMPLATES
+from games.campaigns.catalog import GAMES, LABELS, TEMPLATES
 from games.campaigns.play_view import PlayView, join_url
 from games.campaigns.schemas import CampaignOut
 from games.draw import queries as draw_queries
@@ -41,9 +41,6 @@ from games.draw import queries as draw_queries
 CAMPAIGNS_LISTED = 200
 _PRIZE_KEY = re.compile(r"^prize-(\d+)-")
 MEMBER_DRAWS = 20
-GAMES = [("wheel", N_("幸运大转盘"), N_("转盘转动后停在奖品上，最常用")),
-         ("scratch", N_("刮刮卡"), N_("手指刮开涂层看结果")),
-         ("egg", N_("砸金蛋"), N_("三个金蛋任选一个砸开"))]
 
 NOTICES = {
     "campaign_created": N_("活动已创建（草稿）。检查奖品和成本预估后即可发布。"),
@@ -68,7 +65,7 @@ async def campaigns_page(request: Request, user: ConsoleUser) -> Response:
     rows = await campaign_queries.campaigns_of_merchant(services(request).pool, user.merchant.id,
                                                CAMPAIGNS_LISTED)
     return render_page(request, user, "console/campaigns.html",
-                       {"campaigns": rows, "games": {g: n for g, n, _ in GAMES}},
+                       {"campaigns": rows, "games": LABELS},
                        active="campaigns")
 
 
@@ -248,7 +245,7 @@ async def _campaign_view(request: Request, user: ConsoleUser, *, error: str | No
     templates = await _templates(svc.pool, user.merchant.id)
     campaign = await _campaign(request, user)
     context: dict[str, Any] = {"campaign": campaign, "templates": templates, "error": error,
-                               "games": {g: n for g, n, _ in GAMES}}
+                               "games": LABELS}
     if campaign.status == "draft":
         plays = builder.plays_per_player(campaign.limits.per_member_per_day,
                                          campaign.limits.per_member_total)

@@ -18,11 +18,11 @@ from engagement.members.schemas import MemberPrincipal
 from engagement.merchants import queries as merchant_queries
 from games.campaigns import queries as campaign_queries
 from games.campaigns import service
+from games.campaigns.catalog import LABELS, TEMPLATES
 from games.campaigns.play_view import Member, PlayView, join_url
 from games.chances import service as chances
 from games.draw import queries as draw_queries
 
-TEMPLATES = {"wheel": "wheel.html", "scratch": "scratch.html", "egg": "egg.html"}
 # The member home lists this many open games and recent draws.
 HOME_GAMES = 10
 HOME_DRAWS = 10
@@ -70,7 +70,7 @@ async def open_games_section(request: Request, principal: MemberPrincipal) -> Ho
     svc = services(request)
     rows = await campaign_queries.open_campaigns(svc.pool, principal.merchant.id, svc.clock.now(),
                                         HOME_GAMES)
-    return HomeSection("_open_games.html", {"games": rows}, order=10)
+    return HomeSection("_open_games.html", {"games": rows, "labels": LABELS}, order=10)
 
 
 async def my_draws_section(request: Request, principal: MemberPrincipal) -> HomeSection:

@@ -1,5 +1,6 @@
 """What a game page shows: whether the visitor may play now and why not, the draws left,
-the wheel's segments, and the configuration handed to the page's script."""
+what the game lays its prizes out on (the wheel's segments, the grid's cells, a reel's
+symbols), and the configuration handed to the page's script."""
 
 from __future__ import annotations
 
@@ -15,6 +16,11 @@ from games.chances.service import Left
 
 # A wheel with fewer segments than this looks empty: the prize list repeats around it.
 MIN_WHEEL_SEGMENTS = 6
+# The grid's ring of cells around its start button: 3x3 (九宫格) while the prizes fit in
+# eight cells, then 4x4 and 5x5, so that every prize has a cell the light can stop on.
+GRID_RINGS = (8, 12, 16)
+# A reel of fewer symbols than this barely seems to spin.
+MIN_REEL_SYMBOLS = 6
 # Shown on the wheel when a campaign has no "nothing" prize: where a draw lands when the
 # prize it picked has run out (it then counts as "no prize").
 FALLBACK_SEGMENT = {"id": "", "name": N_("谢谢参与"), "kind": "nothing"}
@@ -117,15 +123,29 @@ class PlayView:
     def can_play(self) -> bool:
         return self.member is not None and self.blocked is None
 
-    def segments(self) -> list[dict[str, str]]:
+    def faces(self) -> list[dict[str, str]]:
+        """Each prize once, and a "no prize" face when none is: where a draw lands when the
+        prize it picked has run out."""
         prizes = [{"id": p.id, "name": p.name, "kind": p.kind} for p in self.campaign.prizes]
         if not any(p["kind"] == "nothing" for p in prizes):
             shown_as = FALLBACK_SEGMENT["name"]
             prizes.append({**FALLBACK_SEGMENT, "name": gettext(shown_as)})
-        wheel = list(prizes)
-        while len(wheel) < MIN_WHEEL_SEGMENTS:
-            wheel.extend(prizes)
-        return wheel
+        return prizes
+
+    def segments(self) -> list[dict[str, str]]:
+        """What the game's script lays the prizes out on, every prize at least once: the
+        wheel's segments, the grid's ring of cells (clockwise from the top left), a reel's
+        symbols; the other games draw none."""
+        game = self.campaign.game
+        if game == "wheel":
+            return _repeated(self.faces(), MIN_WHEEL_SEGMENTS)
+        if game == "grid":
+            faces = self.faces()
+            ring = next(n for n in GRID_RINGS if n >= len(faces))
+            return _repeated(faces, ring)[:ring]
+        if game == "slot":
+            return _repeated(self.faces(), MIN_REEL_SYMBOLS)
+        return []
 
     def script_config(self, draw_url: str, messages: dict[str, str],
                       icons: dict[str, str]) -> dict[str, Any]:
@@ -136,10 +156,17 @@ class PlayView:
                                                     "total": self.remaining.total},
             "chances": [] if self.member is None else list(self.member.chances.runs),
             "prizes": {p.id: {"name": p.name, "kind": p.kind} for p in self.campaign.prizes},
-            "segments": self.segments() if self.campaign.game == "wheel" else [],
+            "segments": self.segments(),
             "icons": icons, "couponsUrl": "/m#coupons", "joinUrl": self.join_url,
             "messages": messages,
         }
+
+
+def _repeated(faces: list[dict[str, str]], at_least: int) -> list[dict[str, str]]:
+    out = list(faces)
+    while len(out) < at_least:
+        out.extend(faces)
+    return out
 
 
 def join_url(merchant: Merchant, next_path: str) -> str:

@@ -8,11 +8,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from engagement.kit.fields import Ident, Name, Points, PositiveInt4, Stock, Text, Timestamp
 
-Game = Literal["wheel", "scratch", "egg"]
+Game = Literal["wheel", "scratch", "egg", "grid", "slot", "shake"]
 Status = Literal["draft", "active", "paused", "ended"]
 
 
-# A prize's name sits on a wheel segment or a scratch card: short.
+# A prize's name sits on a wheel segment, a grid cell or a reel: short.
 PrizeName = Annotated[str, Text(1, 60)]
 # Weights of up to 12 prizes sum well inside the 2**53 that the draw script's numbers hold.
 Weight = Annotated[PositiveInt4, Le(1_000_000_000)]

@@ -3,20 +3,18 @@
   "use strict";
 
   var Play = window.Play;
+  var Games = window.CanvasGames;
   var cfg = Play.config;
   var segments = cfg.segments;
   var box = document.getElementById("wheel");
-  var css = getComputedStyle(document.documentElement);
-  var brand = css.getPropertyValue("--brand").trim() || "#e4393c";
-  var brandDark = css.getPropertyValue("--brand-dark").trim() || "#b22c2f";
-  var font = '"PingFang SC", "Noto Sans CJK SC", "Microsoft YaHei", sans-serif';
+  var brand = Games.brand;
+  var brandDark = Games.brandDark;
+  var font = Games.font;
   var size = Math.round(Math.min(box.clientWidth || 320, 340));
   var landed = null;
   var quick = Play.reducedMotion();
-
-  function shortName(name) {
-    return name.length > 8 ? name.slice(0, 7) + "…" : name;
-  }
+  // A label's room: the chord of its segment where the text sits, less a margin.
+  var room = 2 * (size / 2 - 18) * 0.86 * Math.sin(Math.PI / segments.length) * 0.74;
 
   var wheel = new window.LuckyCanvas.LuckyWheel(box, {
     width: size + "px",
@@ -27,12 +25,13 @@
     ],
     prizes: segments.map(function (seg, i) {
       var light = i % 2 === 0;
+      var label = Games.label(seg.name, room, 36, [14, 13, 12]);
       return {
         background: light ? "#fff6e0" : brand,
         fonts: [{
-          text: shortName(seg.name), top: "11%", fontSize: "14px", fontWeight: "700",
+          text: label.text, top: "11%", fontSize: label.size + "px", fontWeight: "700",
           fontColor: light ? brandDark : "#ffffff", fontStyle: font,
-          wordWrap: true, lengthLimit: "78%", lineClamp: 2, lineHeight: "18px"
+          wordWrap: false, lineHeight: label.lineHeight + "px"
         }],
         imgs: [{ src: cfg.icons[seg.kind], width: "30px", height: "30px", top: "52%" }]
       };
@@ -60,21 +59,9 @@
     }
   });
 
-  function indexFor(outcome) {
-    var target = Play.landingPrizeId(outcome);
-    var candidates = [];
-    segments.forEach(function (seg, i) {
-      if (target !== null ? seg.id === target : seg.kind === "nothing") { candidates.push(i); }
-    });
-    if (!candidates.length) {
-      segments.forEach(function (seg, i) { if (seg.kind === "nothing") { candidates.push(i); } });
-    }
-    return candidates[Math.floor(Math.random() * candidates.length)];
-  }
-
   Play.register({
     animate: function (outcome) {
-      var index = indexFor(outcome);
+      var index = Games.pick(Games.landingIndexes(outcome, segments));
       return new Promise(function (resolve) {
         landed = resolve;
         wheel.play();

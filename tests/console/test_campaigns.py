@@ -62,7 +62,7 @@ async def test_bad_builder_forms_say_why_and_create_nothing(
         ({"prize-1-points": "many"}, "请输入整数"),
         ({"ends_at": "2026-12-11T00:00"}, "结束时间必须晚于开始时间"),
         ({"starts_at": "tomorrow"}, "请选择日期和时间"),
-        ({"game": "slot"}, "填写有误"),
+        ({"game": "dice"}, "填写有误"),  # not a game
         ({"per_member_per_day": "0"}, "数值太小"),
     ]
     for change, message in cases:

@@ -47,13 +47,13 @@ async def test_demo_seeds_members_with_working_entry_links(
     assert landed.status_code == 200 and "演示咖啡馆" in landed.text
     key = next(line.split()[-1] for line in lines if line.startswith("API key"))
     plays = [line.split()[-1] for line in lines if "/play/cmp_" in line]
-    assert len(plays) == 3
+    assert len(plays) == 6
     for play in plays:
         got = await client.get(f"/api/v1/campaigns/{play.rsplit('/', 1)[-1]}",
                                headers={"Authorization": f"Bearer {key}"})
         assert got.json()["status"] == "active"
     games = {line.split()[0] for line in lines if "/play/cmp_" in line}
-    assert games == {"wheel", "scratch", "egg"}
+    assert games == {"wheel", "scratch", "egg", "grid", "slot", "shake"}
     password = _console_password(lines)
     assert await _console_login(client, password) == 303
     again = run_cli(settings, "demo")  # reuses what exists
