@@ -20,8 +20,10 @@ from games.campaigns.schemas import CampaignCreate, CampaignOut, CampaignUpdate
 MAX_PRIZES = 12
 DEFAULT_PLAYERS = 1000
 _PRIZE_FIELD = re.compile(r"^prize-(\d{1,2})-kind$")
+CHANCE_FIELDS = ("per_order", "per_check_in", "per_invite")
 _NAMES = {"limits.per_member_per_day": "per_member_per_day",
-          "limits.per_member_total": "per_member_total"}
+          "limits.per_member_total": "per_member_total",
+          **{f"chances.{name}": f"chance_{name}" for name in CHANCE_FIELDS}}
 
 
 def prize_indexes(data: dict[str, str]) -> list[int]:
@@ -91,6 +93,8 @@ async def read_create(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
         "ends_at": form.local_time("ends_at", time_zone),
         "limits": {"per_member_per_day": form.integer("per_member_per_day", minimum=1),
                    "per_member_total": form.integer("per_member_total", minimum=1)},
+        "chances": {name: form.integer(f"chance_{name}", minimum=1, maximum=100)
+                    for name in CHANCE_FIELDS},
         "entry_cost_points": form.integer("entry_cost_points", minimum=0,
                                           maximum=10_000_000) or 0,
         "rules": form.text("rules", max_length=4000, multiline=True) or "",

@@ -80,7 +80,8 @@ def _form_from(campaign: CampaignOut, time_zone: str) -> dict[str, str]:
             "ends_at": local_time(campaign.ends_at, time_zone, "%Y-%m-%dT%H:%M"),
             "per_member_per_day": str(campaign.limits.per_member_per_day or ""),
             "per_member_total": str(campaign.limits.per_member_total or ""),
-            "entry_cost_points": str(campaign.entry_cost_points or "")}
+            "entry_cost_points": str(campaign.entry_cost_points or ""),
+            **{f"chance_{k}": str(v or "") for k, v in campaign.chances.model_dump().items()}}
     for i, p in enumerate(campaign.prizes):
         form |= {f"prize-{i}-name": p.name, f"prize-{i}-kind": p.kind,
                  f"prize-{i}-template": p.coupon_template_id or "",

@@ -31,12 +31,14 @@ async def _campaigns(services: Services) -> list[dict[str, Any]]:
 async def test_the_builder_creates_a_draft_with_its_odds(
         shop: Console, factory: Factory, services: Services) -> None:
     template = await factory.template(shop.merchant, stock=100)
-    r = await shop.post("/console/campaigns/new", _form(template["id"]))
+    r = await shop.post("/console/campaigns/new", _form(template["id"], chance_per_check_in="1",
+                                                         chance_per_invite="2"))
     assert r.status_code == 303
     campaign_id = r.headers["location"].split("/")[-1].split("?")[0]
     got = (await factory.client.get(f"/api/v1/campaigns/{campaign_id}",
                                     headers=shop.merchant.headers)).json()
     assert got["status"] == "draft" and got["limits"]["per_member_per_day"] == 3
+    assert got["chances"] == {"per_order": None, "per_check_in": 1, "per_invite": 2}
     assert [(p["name"], p["kind"], p["quantity"], p["weight"]) for p in got["prizes"]] == [
         ("10元券", "coupon", 50, 20), ("88积分", "points", None, 30),
         ("谢谢参与", "nothing", None, 60)]
@@ -64,6 +66,7 @@ async def test_bad_builder_forms_say_why_and_create_nothing(
         ({"starts_at": "tomorrow"}, "请选择日期和时间"),
         ({"game": "dice"}, "填写有误"),  # not a game
         ({"per_member_per_day": "0"}, "数值太小"),
+        ({"chance_per_order": "101"}, "数值太大"),
     ]
     for change, message in cases:
         r = await shop.post("/console/campaigns/new", _form(template["id"], **change))
