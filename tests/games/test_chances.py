@@ -145,6 +145,7 @@ async def test_the_game_page_says_how_many_draws_are_left_and_where_they_came_fr
     assert r.status_code in (302, 303)
     page = (await client.get(f"/play/{campaign['id']}")).text
     assert "今日还可参与 2 次" in page and "，含签到奖励 1 次" in page
+    assert "每次签到多 1 次（在每日次数之外，活动期间有效）" in page  # the rules say it
     await factory.draw(member, campaign["id"])
     await factory.draw(member, campaign["id"])
     page = (await client.get(f"/play/{campaign['id']}")).text
