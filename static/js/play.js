@@ -194,6 +194,16 @@
     });
   }
 
+  // The odds table's remaining column follows the member's own wins (others' wins show
+  // on the next visit).
+  function countWin(prizeId) {
+    var cell = document.querySelector('[data-odds] [data-prize-id="' + prizeId + '"] [data-prize-remaining]');
+    if (!cell) { return; }
+    var n = Math.max(0, parseInt(cell.getAttribute("data-prize-remaining"), 10) - 1);
+    cell.setAttribute("data-prize-remaining", String(n));
+    cell.textContent = String(n);
+  }
+
   function finish(outcome) {
     var win = outcome.outcome === "win" && outcome.prize;
     var kind = win ? outcome.prize.kind : "nothing";
@@ -204,6 +214,7 @@
     result.querySelector("[data-result-icon]").src = config.icons[kind];
     result.querySelector("[data-result-coupons]").hidden = kind !== "coupon";
     result.classList.toggle("sheet--win", !!win);
+    if (win) { countWin(outcome.prize.id); }
     var n = left();
     var again = result.querySelector('[data-action="again"]');
     again.hidden = n === 0;

@@ -97,6 +97,11 @@ async def test_a_new_visitor_joins_plays_each_game_and_finds_the_coupons(
                                       headers=shop.headers)).json()
     assert stats["draws"] == 1
     assert "今日还可参与 2 次" in await page.inner_text("[data-remaining]")
+    # The odds table's remaining column follows the win at once, as a reload would show.
+    won = [p for p, n in stats["wins"].items() if n == 1]
+    assert len(won) == 1
+    cell = page.locator(f'[data-odds] [data-prize-id="{won[0]}"] [data-prize-remaining]')
+    assert (await cell.inner_text()).strip() == "99"
 
     # The result sheet is modal: Tab and Shift+Tab stay on its controls, the page behind
     # it is inert; Escape closes it and the page comes back.
