@@ -124,6 +124,18 @@ async def test_a_new_visitor_joins_plays_each_game_and_finds_the_coupons(
     await page.wait_for_timeout(400)
     await phone.screenshot("scratch-after")
     assert await page.get_attribute("#result", "data-outcome") == "win"
+    # A finger rubbing on past the result stays on the ticket: the ticket owns its touch
+    # gestures (no pan, no swipe back through history), and the page never overscrolls
+    # sideways.
+    await page.keyboard.press("Escape")
+    owner = await page.evaluate("""() => {
+        const r = document.querySelector('[data-scratch-canvas]').getBoundingClientRect();
+        const el = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+        const ticket = el && el.closest('.scratch-ticket');
+        return [ticket && getComputedStyle(ticket).touchAction,
+                getComputedStyle(document.documentElement).overscrollBehaviorX];
+    }""")
+    assert owner == ["none", "none"]
 
     # Egg: tap an egg; it cracks open on the result.
     await page.goto(_path(games["egg"]["play_url"]))
