@@ -2,16 +2,22 @@
 // prize labels that fit their cell, and the segment a result lands on.
 //
 // lucky-canvas's own wordWrap breaks a line at any character, so "Free egg tart" could come
-// out as "Free eg / g tart". Labels are wrapped here instead, at word boundaries (Chinese,
-// Japanese and Korean text may break between any two characters), in the largest font size
-// that fits, and handed to lucky-canvas as lines with wordWrap off.
+// out as "Free eg / g tart", or "咖啡立减5 / 元". Labels are wrapped here instead, at word
+// boundaries (Chinese, Japanese and Korean text may break between two characters, but not
+// between a number and its unit), in the largest font size that fits, and handed to
+// lucky-canvas as lines with wordWrap off.
 (function () {
   "use strict";
 
   var css = getComputedStyle(document.documentElement);
   var FONT = '"PingFang SC", "Noto Sans CJK SC", "Microsoft YaHei", sans-serif';
   var WIDE = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\uac00-\ud7af";
-  var TOKEN = new RegExp("[" + WIDE + "]|[^\\s" + WIDE + "]+|\\s+", "g");
+  // A number keeps its unit ("5元", "8.5折", "10元券", "20积分"), and closing punctuation
+  // keeps the character before it: a line never starts with "元" or "，".
+  var UNIT = "(?:元券|折券|积分|[元折分张个杯次份件块%\uff05])?";
+  var CLOSE = "[，。、！？；：）》」』\uff09]*";
+  var TOKEN = new RegExp("[0-9][0-9.,]*" + UNIT + CLOSE + "|[" + WIDE + "]" + CLOSE +
+                         "|[^\\s0-9" + WIDE + "]+[0-9]*" + UNIT + "|\\s+", "g");
   var measure = document.createElement("canvas").getContext("2d");
 
   function lineHeight(size) { return size + 3; }

@@ -269,3 +269,23 @@ async def test_a_lost_answer_is_retried_without_drawing_twice(
         phone.assert_clean()
     finally:
         await phone.context.close()  # type: ignore[attr-defined]
+
+
+async def test_wheel_labels_never_part_a_number_from_its_unit(
+        phone: Phone, factory: Factory) -> None:
+    shop = await factory.merchant()
+    campaign = await factory.campaign(shop, [
+        {"name": "咖啡立减5元", "kind": "points", "points": 5, "quantity": None, "weight": 1},
+        {"name": "谢谢参与", "kind": "nothing", "weight": 1}])
+    page: Any = phone.page
+    await page.goto(_path(campaign["play_url"]))
+    await page.wait_for_function("window.CanvasGames !== undefined")
+    # Cells narrow enough that each label needs two lines, as on a crowded wheel.
+    lines = await page.evaluate("""() => ["咖啡立减5元", "满50减10元券", "饮品8.5折券",
+        "谢谢参与，下次再来"].map(t => window.CanvasGames.label(t, 62, 60, [16]).text.split("\\n"))""")
+    for label in lines:
+        assert len(label) > 1, label
+        for line in label[1:]:
+            assert line[0] not in "元折券积，", label  # a unit or a comma never starts a line
+        for before, after in zip(label, label[1:], strict=False):
+            assert not (before[-1].isdigit() and after[0].isdigit()), label
