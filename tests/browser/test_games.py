@@ -4,6 +4,7 @@ under tests/screenshots/ for people to look at."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -282,10 +283,11 @@ async def test_wheel_labels_never_part_a_number_from_its_unit(
     await page.wait_for_function("window.CanvasGames !== undefined")
     # Cells narrow enough that each label needs two lines, as on a crowded wheel.
     lines = await page.evaluate("""() => ["咖啡立减5元", "满50减10元券", "饮品8.5折券",
-        "谢谢参与，下次再来"].map(t => window.CanvasGames.label(t, 62, 60, [16]).text.split("\\n"))""")
+        "谢谢参与，下次再来"].map(
+            t => window.CanvasGames.label(t, 62, 60, [16]).text.split("\\n"))""")
     for label in lines:
         assert len(label) > 1, label
         for line in label[1:]:
             assert line[0] not in "元折券积，", label  # a unit or a comma never starts a line
-        for before, after in zip(label, label[1:], strict=False):
+        for before, after in itertools.pairwise(label):
             assert not (before[-1].isdigit() and after[0].isdigit()), label
