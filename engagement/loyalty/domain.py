@@ -6,6 +6,7 @@ from __future__ import annotations
 from engagement.kit import hooks
 from engagement.kit.constants import SCHEDULE_DAILY_SENDS_EVERY_MINUTES
 from engagement.kit.domain import CronSpec, Domain, JobSpec
+from engagement.loyalty.checkin import console as check_in_console
 from engagement.loyalty.checkin import pages as check_in_pages
 from engagement.loyalty.checkin.routes import routes as check_in_routes
 from engagement.loyalty.join.routes import routes as join_routes
@@ -32,6 +33,9 @@ DOMAIN = Domain(
     routes=(*join_routes, *mall_routes, *tier_routes, *send_routes, *webhook_routes,
             *check_in_routes, *check_in_pages.routes),
     home_sections=(("check_in", check_in_pages.home_card),),
+    console_routes=tuple(check_in_console.routes),
+    console_nav=(check_in_console.NAV,),
+    console_notices=check_in_console.NOTICES,
     jobs=(EVALUATE_TIERS, RUN_SEND, SCHEDULE_DAILY_SENDS, SWEEP_SENDS, DELIVER_WEBHOOKS),
     crons=(
         # After the day's points expiry (18:05 UTC), so tiers on points see today's balances.
