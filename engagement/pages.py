@@ -12,7 +12,9 @@ from engagement.coupons import queries as coupon_queries
 from engagement.home import HomeSection
 from engagement.kit.i18n import N_
 from engagement.kit.security import MEMBER_TOKEN_PREFIX
-from engagement.kit.session import safe_next, sign_in
+from engagement.kit import csrf
+from engagement.kit.http import read_form
+from engagement.kit.session import safe_next, sign_in, sign_out
 from engagement.kit.state import services
 from engagement.kit.web import render
 from engagement.members import queries
@@ -50,6 +52,23 @@ async def home(request: Request) -> Response:
         "sections": await home_sections.sections(request, principal)})
 
 
+async def leave(request: Request) -> Response:
+    """退出登录: a form post (with the page's CSRF token), so no link or image can sign a
+    member out; then the signed-out page, which says how to come back."""
+    form = await read_form(request)
+    try:
+        csrf.verify(request, form.get(csrf.FORM_FIELD))
+    except csrf.CsrfFailed:  # a stale page, or a post from another site: still signed in
+        return render(request, "message.html", {
+            "title": N_("页面已过期"), "message": N_("请回到会员中心，再点一次「退出登录」。")},
+            status=403)
+    response = render(request, "message.html", {
+        "title": N_("已退出登录"),
+        "message": N_("下次通过商家发给你的链接，或在门店扫码加入页输入手机号，即可回到会员中心。")})
+    sign_out(response)
+    return response
+
+
 def _signed_out(request: Request) -> Response:
     return render(request, "message.html", {
         "title": N_("请先登录"), "message": N_("请通过商家发给你的链接进入会员中心。")}, status=401)
@@ -65,4 +84,5 @@ async def coupons_section(request: Request, principal: MemberPrincipal) -> HomeS
 routes = [
     Route("/m/enter", enter, methods=["GET"]),
     Route("/m", home, methods=["GET"]),
+    Route("/m/sign-out", leave, methods=["POST"]),
 ]

@@ -16,6 +16,12 @@ def safe_next(value: str | None, default: str = "/m") -> str:
     return value
 
 
+def sign_out(response: Response) -> None:
+    """Forget the member on this browser: the token itself stays valid (the merchant may
+    have sent it in a link), the cookie that carried it goes."""
+    response.delete_cookie(MEMBER_COOKIE, httponly=True, samesite="lax")
+
+
 def sign_in(request: Request, response: Response, token: str) -> None:
     svc: Services = request.app.state.services
     response.set_cookie(MEMBER_COOKIE, token, httponly=True, samesite="lax",
