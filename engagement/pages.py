@@ -10,10 +10,10 @@ from engagement import home as home_sections
 from engagement.auth import member_from_secret, optional_member
 from engagement.coupons import queries as coupon_queries
 from engagement.home import HomeSection
-from engagement.kit.i18n import N_
-from engagement.kit.security import MEMBER_TOKEN_PREFIX
 from engagement.kit import csrf
 from engagement.kit.http import read_form
+from engagement.kit.i18n import N_
+from engagement.kit.security import MEMBER_TOKEN_PREFIX
 from engagement.kit.session import safe_next, sign_in, sign_out
 from engagement.kit.state import services
 from engagement.kit.web import render
