@@ -62,9 +62,9 @@ async def leave(request: Request) -> Response:
         return render(request, "message.html", {
             "title": N_("页面已过期"), "message": N_("请回到会员中心，再点一次「退出登录」。")},
             status=403)
-    response = render(request, "message.html", {
-        "title": N_("已退出登录"),
-        "message": N_("下次通过商家发给你的链接，或在门店扫码加入页输入手机号，即可回到会员中心。")})
+    message = N_("下次通过商家发给你的链接，或在门店扫码加入页输入手机号，即可回到会员中心。")
+    response = render(request, "message.html", {"title": N_("已退出登录"),
+                                                "message": message})
     sign_out(response)
     return response
 
