@@ -36,3 +36,9 @@ class InvalidPrize(InvalidInput):
 class PrizeValueOverCap(InvalidInput):
     code = "prize_value_over_cap"
     message = "A prize may be worth at most ¥50,000 (有奖销售: the legal cap on a prize's value)."
+
+
+class NonceRequired(InvalidInput):
+    code = "nonce_required"
+    message = ("A draw with a client_seed needs an Idempotency-Key: it is the nonce the pick "
+               "is made with.")

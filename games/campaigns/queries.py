@@ -9,7 +9,8 @@ import asyncpg
 
 _CAMPAIGN = """id, merchant_id, name, game, status, starts_at, ends_at, per_member_per_day,
     per_member_total, entry_cost_points, rules, created_at, published_at, ended_at,
-    chance_per_order, chance_per_check_in, chance_per_invite"""
+    chance_per_order, chance_per_check_in, chance_per_invite, pity_after, pity_prize_id,
+    commitment"""
 
 
 async def insert_campaign(conn: asyncpg.Connection, **values: Any) -> None:
@@ -22,6 +23,14 @@ async def insert_campaign(conn: asyncpg.Connection, **values: Any) -> None:
         values["ends_at"], values["per_member_per_day"], values["per_member_total"],
         values["entry_cost_points"], values["rules"], values["chance_per_order"],
         values["chance_per_check_in"], values["chance_per_invite"],
+    )
+
+
+async def set_pity(conn: asyncpg.Connection, campaign_id: str, after: int | None,
+                   prize_id: str | None) -> None:
+    await conn.execute(
+        "UPDATE campaigns SET pity_after = $2, pity_prize_id = $3 WHERE id = $1",
+        campaign_id, after, prize_id,
     )
 
 

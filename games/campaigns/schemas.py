@@ -39,6 +39,32 @@ class Chances(BaseModel):
     per_invite: ChanceCount | None = None
 
 
+PityAfter = Annotated[int, Ge(1), Le(1000)]
+
+
+class PityIn(BaseModel):
+    """保底: after ``after`` loses in a row a member's next draw wins the prize at
+    ``prize_index`` (its position in ``prizes``) while it has stock."""
+
+    model_config = ConfigDict(extra="forbid")
+    after: PityAfter
+    prize_index: Annotated[int, Ge(0), Le(11)]
+
+
+class Pity(BaseModel):
+    """保底 as the campaign resource shows it, and as a draft's PATCH changes it."""
+
+    model_config = ConfigDict(extra="forbid")
+    after: PityAfter
+    prize_id: Ident
+
+
+class FairnessOut(BaseModel):
+    commitment: str | None = Field(
+        description="hex SHA-256 of the campaign's secret server seed, fixed at publish "
+                    "(null for a draft)")
+
+
 class CouponPrizeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: PrizeName
@@ -75,6 +101,7 @@ class CampaignCreate(BaseModel):
     ends_at: Timestamp | None = None
     limits: Limits = Field(default_factory=Limits)
     chances: Chances = Field(default_factory=Chances)
+    pity: PityIn | None = None
     entry_cost_points: Annotated[Points, Le(10_000_000)] = 0
     rules: Rules = ""
     prizes: list[PrizeIn] = Field(min_length=1, max_length=12)
@@ -103,6 +130,8 @@ class CampaignUpdate(BaseModel):
     rules: Rules | None = None
     limits: Limits | None = None
     chances: Chances | None = None
+    pity: Pity | None = None
+    remove_pity: bool = Field(False, description="a draft drops its pity (保底)")
     prizes: list[PrizeChange] = Field(default_factory=list, max_length=12)
 
 
@@ -127,6 +156,8 @@ class CampaignOut(BaseModel):
     ends_at: datetime | None
     limits: Limits
     chances: Chances
+    pity: Pity | None
+    fairness: FairnessOut
     entry_cost_points: int
     rules: str
     play_url: str

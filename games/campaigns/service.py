@@ -26,13 +26,15 @@ from games.campaigns.schemas import (
     CampaignUpdate,
     Chances,
     CouponPrizeIn,
+    FairnessOut,
     Limits,
     NothingPrizeIn,
+    Pity,
     PointsPrizeIn,
     PrizeOut,
     StatsOut,
 )
-from games.draw import hot_state
+from games.draw import fairness, hot_state
 from games.draw import queries as draw_queries
 from games.draw.protocol import CampaignKeys
 from games.draw.scripts import read_counts, scripts_for
@@ -90,6 +92,10 @@ async def create_campaign(conn: asyncpg.Connection, merchant_id: str,
             raise InvalidPrize("An unlimited prize needs a template with unlimited stock.",
                                field=f"prizes.{index}.quantity")
         ensure_under_cap(template, f"prizes.{index}.coupon_template_id")
+    if data.pity is not None and (data.pity.prize_index >= len(data.prizes)
+                                  or data.prizes[data.pity.prize_index].kind == "nothing"):
+        raise InvalidPrize("The pity prize must be one of the campaign's coupon or points "
+                           "prizes.", field="pity.prize_index")
     campaign_id = new_id("cmp")
     await campaign_queries.insert_campaign(
         conn, id=campaign_id, merchant_id=merchant_id, name=data.name, game=data.game,
@@ -100,12 +106,16 @@ async def create_campaign(conn: asyncpg.Connection, merchant_id: str,
         chance_per_order=data.chances.per_order, chance_per_check_in=data.chances.per_check_in,
         chance_per_invite=data.chances.per_invite,
     )
+    prize_ids = [new_id("prz") for _ in data.prizes]
     await campaign_queries.insert_prizes(conn, [
-        (new_id("prz"), campaign_id, merchant_id, index, prize.name, prize.kind,
+        (prize_ids[index], campaign_id, merchant_id, index, prize.name, prize.kind,
          getattr(prize, "coupon_template_id", None), getattr(prize, "points", None),
          None if isinstance(prize, NothingPrizeIn) else prize.quantity, prize.weight)
         for index, prize in enumerate(data.prizes)
     ])
+    if data.pity is not None:
+        await campaign_queries.set_pity(conn, campaign_id, data.pity.after,
+                                        prize_ids[data.pity.prize_index])
     return campaign_id
 
 
@@ -138,6 +148,12 @@ def chances_of(campaign: asyncpg.Record) -> Chances:
                    per_invite=campaign["chance_per_invite"])
 
 
+def pity_of(campaign: asyncpg.Record) -> Pity | None:
+    if campaign["pity_after"] is None:
+        return None
+    return Pity(after=campaign["pity_after"], prize_id=campaign["pity_prize_id"])
+
+
 def play_url(svc: Services, campaign_id: str) -> str:
     return f"{svc.settings.public_url.rstrip('/')}/play/{campaign_id}"
 
@@ -150,7 +166,8 @@ async def campaign_out(svc: Services, merchant_id: str, campaign_id: str) -> Cam
     return CampaignOut(
         id=campaign["id"], name=campaign["name"], status=campaign["status"],
         game=campaign["game"], starts_at=campaign["starts_at"], ends_at=campaign["ends_at"],
-        limits=limits_of(campaign), chances=chances_of(campaign),
+        limits=limits_of(campaign), chances=chances_of(campaign), pity=pity_of(campaign),
+        fairness=FairnessOut(commitment=campaign["commitment"]),
         entry_cost_points=campaign["entry_cost_points"], rules=campaign["rules"],
         play_url=play_url(svc, campaign_id),
         prizes=[PrizeOut(
@@ -190,6 +207,7 @@ async def transition(unit: Unit, svc: Services, merchant_id: str, campaign_id: s
             if prize["kind"] == "coupon" and prize["quantity"] is not None:
                 await coupons.reserve(unit.conn, prize["coupon_template_id"], prize["quantity"])
                 await draw_queries.set_reserved(unit.conn, prize["id"], prize["quantity"])
+        await fairness.commit(unit.conn, campaign_id)  # the seed its draws will pick with
     status = {"publish": "active", "pause": "paused", "resume": "active", "end": "ended"}[action]
     await campaign_queries.set_status(unit.conn, campaign_id, status, now)
     if status == "ended":
@@ -234,7 +252,14 @@ async def update(unit: Unit, svc: Services, merchant_id: str, campaign_id: str,
     if live and data.chances is not None and data.chances != chances_of(campaign):
         raise CampaignLiveLocked("A live campaign's earned chances cannot change.",
                                  field="chances")
+    if live and ((data.pity is not None and data.pity != pity_of(campaign))
+                 or (data.remove_pity and campaign["pity_after"] is not None)):
+        raise CampaignLiveLocked("A live campaign's pity (保底) cannot change.", field="pity")
     prizes = {p["id"]: p for p in await draw_queries.prizes(unit.conn, campaign_id)}
+    if data.pity is not None and (data.pity.prize_id not in prizes
+                                  or prizes[data.pity.prize_id]["kind"] == "nothing"):
+        raise InvalidPrize("The pity prize must be one of the campaign's coupon or points "
+                           "prizes.", field="pity.prize_id")
     for index, change in enumerate(data.prizes):
         prize = prizes.get(change.id)
         if prize is None:
@@ -271,6 +296,11 @@ async def update(unit: Unit, svc: Services, merchant_id: str, campaign_id: str,
     if data.chances is not None:
         await campaign_queries.set_chances(unit.conn, campaign_id, data.chances.per_order,
                                            data.chances.per_check_in, data.chances.per_invite)
+    if data.pity is not None:
+        await campaign_queries.set_pity(unit.conn, campaign_id, data.pity.after,
+                                        data.pity.prize_id)
+    elif data.remove_pity:
+        await campaign_queries.set_pity(unit.conn, campaign_id, None, None)
 
 
 async def stats(svc: Services, merchant_id: str, campaign_id: str, time_zone: str) -> StatsOut:

@@ -45,6 +45,9 @@ def build_meta(campaign: asyncpg.Record, prizes: list[asyncpg.Record],
         "chances": "1" if any(campaign[f"chance_per_{source}"] is not None
                               for source in ("order", "check_in", "invite")) else "0",
         "total_weight": str(sum(p["weight"] for p in prizes)),
+        # 保底: after this many loses in a row, the member's next draw wins this prize.
+        "pity_after": _opt(campaign["pity_after"]),
+        "pity_prize": campaign["pity_prize_id"] or "",
         "rate_limit": str(settings.draw_rate_limit),
         "rate_window": str(settings.draw_rate_window_seconds),
     }

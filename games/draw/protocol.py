@@ -75,6 +75,7 @@ class DrawKeys(NamedTuple):
     stats: str
     held: str
     chances_used: str
+    pity: str
 
     @classmethod
     def of(cls, campaign_id: str, member_id: str, day: date, idempotency_key: str | None
@@ -87,7 +88,8 @@ class DrawKeys(NamedTuple):
         return cls(meta=c.meta, wins=c.wins, qty=c.qty,
                    day=_day_key(t, member_id, day), total=_total_key(t, member_id),
                    idempotency=idem, burst=f"{t}:burst:{member_id}", stats=c.stats,
-                   held=f"{t}:held:{member_id}", chances_used=f"{t}:chances:{member_id}")
+                   held=f"{t}:held:{member_id}", chances_used=f"{t}:chances:{member_id}",
+                   pity=f"{t}:pity:{member_id}")
 
 
 class DrawArgs(NamedTuple):
@@ -104,17 +106,27 @@ class DrawArgs(NamedTuple):
     record_checked: bool = False
     chances_earned: int | None = None  # None: not looked up (the script asks when needed)
     chances_used: int = 0
+    pity_streak: int | None = None  # None: not looked up (the script asks when needed)
 
     def pack(self) -> str:
-        """draw.lua's one argument: the fields joined by tabs, so the client packs one
-        argument instead of thirteen (the Lua splits on tabs: none may be empty or hold
+        """draw.lua's first argument: the fields joined by tabs, so the client packs one
+        argument instead of fourteen (the Lua splits on tabs: none may be empty or hold
         one)."""
         return "\t".join((str(self.now_ms), str(self.rand), self.draw_id, self.created_at,
                           "1" if self.idempotent else "0", self.request_hash,
                           self.campaign_id, self.merchant_id, str(self.day_ttl),
                           str(self.idempotency_ttl), "1" if self.record_checked else "0",
                           "-" if self.chances_earned is None else str(self.chances_earned),
-                          str(self.chances_used)))
+                          str(self.chances_used),
+                          "-" if self.pity_streak is None else str(self.pity_streak)))
+
+
+class Fairness(NamedTuple):
+    """draw.lua's second and third arguments, copied into the body as they are: the client
+    seed and the nonce the pick was made with (games/draw/fairness.py)."""
+
+    client_seed: str
+    nonce: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +154,7 @@ class Drawn:
     total: int  # the member's draws of the campaign, this one included
     entry_cost: int
     extra: bool  # it spent an earned chance
+    pity: bool  # a pity win (保底): the prize came from the loses before it, not the pick
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +188,12 @@ class NeedChances:
 
 
 @dataclass(frozen=True, slots=True)
+class NeedPity:
+    """'pity': the campaign has pity and the member's streak of loses is not in Redis; call
+    again with pity_streak from PostgreSQL."""
+
+
+@dataclass(frozen=True, slots=True)
 class UnknownCampaign:
     """'not_found': the campaign belongs to another merchant."""
 
@@ -198,12 +217,13 @@ class Throttled:
     ttl: int
 
 
-DrawReply = (Drawn | Replay | CheckRecord | NotPrimed | SeedHoldings | NeedChances
+DrawReply = (Drawn | Replay | CheckRecord | NotPrimed | SeedHoldings | NeedChances | NeedPity
              | UnknownCampaign | NotActive | LimitReached | Throttled)
 
 # The verdicts that carry nothing: one instance each serves every reply.
 _BARE: dict[str, DrawReply] = {"check_record": CheckRecord(), "noprime": NotPrimed(),
                                "seed": SeedHoldings(), "chances": NeedChances(),
+                               "pity": NeedPity(),
                                "not_found": UnknownCampaign(),
                                "limit": LimitReached()}
 
@@ -215,7 +235,8 @@ def parse_draw_reply(raw: list[Any]) -> DrawReply:
     if verdict == "ok":
         return Drawn(body=_text(raw[1]), outcome=_text(raw[2]),
                      prize_id=_text(raw[3]) or None, seq=int(raw[4]), total=int(raw[5]),
-                     entry_cost=int(raw[6]), extra=_text(raw[7]) == "1")
+                     entry_cost=int(raw[6]), extra=_text(raw[7]) == "1",
+                     pity=_text(raw[8]) == "1")
     if verdict == "replay":
         return Replay(record=_text(raw[1]))
     if verdict == "not_active":

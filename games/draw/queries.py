@@ -10,7 +10,8 @@ import asyncpg
 
 _CAMPAIGN = """id, merchant_id, name, game, status, starts_at, ends_at, per_member_per_day,
     per_member_total, entry_cost_points, rules, created_at, published_at, ended_at,
-    chance_per_order, chance_per_check_in, chance_per_invite"""
+    chance_per_order, chance_per_check_in, chance_per_invite, pity_after, pity_prize_id,
+    commitment"""
 _PRIZE = """id, campaign_id, position, name, kind, coupon_template_id, points, quantity, weight,
     reserved, released, settled, redeemed"""
 
@@ -259,3 +260,40 @@ async def draws_for_export(conn: asyncpg.Connection | asyncpg.Pool, campaign_id:
            ORDER BY d.id LIMIT $3""",
         campaign_id, after, limit,
     )
+
+
+async def fairness_of(conn: asyncpg.Connection | asyncpg.Pool,
+                      campaign_id: str) -> asyncpg.Record | None:
+    """What the pick needs: the campaign's secret seed (null before publish), its status and
+    its prizes' total weight."""
+    return await conn.fetchrow(
+        """SELECT c.status, c.server_seed, c.commitment, c.ends_at,
+                  (SELECT coalesce(sum(weight), 0) FROM campaign_prizes p
+                   WHERE p.campaign_id = c.id) AS total_weight
+           FROM campaigns c WHERE c.id = $1""",
+        campaign_id,
+    )
+
+
+async def commit_seed(conn: asyncpg.Connection | asyncpg.Pool, campaign_id: str, seed: bytes,
+                      commitment: str) -> None:
+    """Commit the campaign to a seed, unless it already is: a commitment never changes."""
+    await conn.execute(
+        """UPDATE campaigns SET server_seed = $2, commitment = $3
+           WHERE id = $1 AND server_seed IS NULL""",
+        campaign_id, seed, commitment,
+    )
+
+
+async def loses_since_last_win(conn: asyncpg.Connection | asyncpg.Pool, campaign_id: str,
+                               member_id: str) -> int:
+    """The member's loses in a row, as PostgreSQL records them: the pity counter's value
+    when Redis has none."""
+    n = await conn.fetchval(
+        """SELECT count(*) FROM draws
+           WHERE campaign_id = $1 AND member_id = $2
+             AND id > coalesce((SELECT max(id) FROM draws WHERE campaign_id = $1
+                                AND member_id = $2 AND outcome = 'win'), '')""",
+        campaign_id, member_id,
+    )
+    return int(n)

@@ -20,6 +20,7 @@ from games.draw.protocol import (
     DrawArgs,
     DrawKeys,
     DrawReply,
+    Fairness,
     UndoArgs,
     parse_draw_reply,
 )
@@ -43,8 +44,8 @@ class Scripts:
         self._draws: MicroBatcher[_ScriptCall, Any] = MicroBatcher(
             _PipelinedEvalsha(redis, self.draw), max_size=256, max_in_flight=1)
 
-    async def run_draw(self, keys: DrawKeys, args: DrawArgs) -> DrawReply:
-        raw = await self._draws.submit((keys, [args.pack()]))
+    async def run_draw(self, keys: DrawKeys, args: DrawArgs, fairness: Fairness) -> DrawReply:
+        raw = await self._draws.submit((keys, [args.pack(), *fairness]))
         return parse_draw_reply(raw)
 
     async def run_undo(self, keys: DrawKeys, args: UndoArgs) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import secrets
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -37,14 +36,16 @@ from engagement.kit.state import Services
 from engagement.members.schemas import MemberPrincipal
 from engagement.points.service import Entry, post_entries
 from games.chances import queries as chance_queries
-from games.draw import hot_state, queries
+from games.draw import fairness, hot_state, queries
 from games.draw.protocol import (
     CheckRecord,
     DrawArgs,
     DrawKeys,
     Drawn,
+    Fairness,
     LimitReached,
     NeedChances,
+    NeedPity,
     NotActive,
     NotPrimed,
     Replay,
@@ -58,7 +59,6 @@ from games.draw.writer import DrawRow, writer_for
 from games.errors import CampaignNotActive, DrawInProgress, DrawLimitReached
 
 log = logging.getLogger(__name__)
-_RANDOM_BITS = 52  # exact in a Lua double; modulo bias against any weight sum is < 2**-22
 
 
 class _ChanceCampaigns(set[str]):
@@ -74,8 +74,11 @@ class _AlreadyDrawn(Exception):
 
 
 async def draw(svc: Services, principal: MemberPrincipal, campaign_id: str,
-               idempotency_key: str | None, request_hash: str) -> str:
-    """Draw once; returns the response body (JSON), the same for every replay of its key."""
+               idempotency_key: str | None, request_hash: str,
+               client_seed: str | None = None) -> str:
+    """Draw once; returns the response body (JSON), the same for every replay of its key.
+    The pick is the provably fair one (games/draw/fairness.py): with the member's client
+    seed and the Idempotency-Key as its nonce, or else with the draw's id and no nonce."""
     now = svc.clock.now()
     day = now.astimezone(ZoneInfo(principal.merchant.time_zone)).date()
     keys = DrawKeys.of(campaign_id, principal.member_id, day, idempotency_key)
@@ -86,16 +89,23 @@ async def draw(svc: Services, principal: MemberPrincipal, campaign_id: str,
     chance_campaigns = svc.helper(_ChanceCampaigns, _ChanceCampaigns)
     earned: int | None = None
     used = 0
-    for _ in range(7):
+    streak: int | None = None
+    seeds = Fairness(client_seed, idempotency_key or "") if client_seed is not None \
+        else Fairness(draw_id, "")
+    committed = await fairness.committed(svc, campaign_id)
+    # A draft has no seed and cannot be drawn: the script refuses it before it picks.
+    rand = 0 if committed is None else fairness.pick(committed.seed, seeds.client_seed,
+                                                     seeds.nonce, committed.total_weight)
+    for _ in range(8):
         if earned is None and campaign_id in chance_campaigns:
             earned, used = await chance_queries.balance(svc.pool, campaign_id,
                                                         principal.member_id)
         reply = await scripts.run_draw(keys, DrawArgs(
-            now_ms=int(now.timestamp() * 1000), rand=secrets.randbits(_RANDOM_BITS),
+            now_ms=int(now.timestamp() * 1000), rand=rand,
             draw_id=draw_id, created_at=created_at, idempotent=idempotency_key is not None,
             request_hash=request_hash, campaign_id=campaign_id,
             merchant_id=principal.merchant.id, record_checked=record_checked,
-            chances_earned=earned, chances_used=used))
+            chances_earned=earned, chances_used=used, pity_streak=streak), seeds)
         match reply:
             case Drawn() as drawn:
                 break
@@ -113,6 +123,9 @@ async def draw(svc: Services, principal: MemberPrincipal, campaign_id: str,
             case NeedChances():
                 # A campaign's chances cannot change once it is live: remembered for good.
                 chance_campaigns.add(campaign_id)
+            case NeedPity():
+                streak = await queries.loses_since_last_win(svc.pool, campaign_id,
+                                                            principal.member_id)
             case Replay(record=record):
                 replayed = await _replay(svc, keys.idempotency, record, request_hash)
                 if replayed is not None:
@@ -148,6 +161,9 @@ async def draw(svc: Services, principal: MemberPrincipal, campaign_id: str,
     if idempotency_key is not None:
         await svc.redis.set(keys.idempotency, f"D|{request_hash}|{body}", xx=True,
                             keepttl=True)
+    if drawn.outcome == "win" and not won:
+        # Recorded as a lose: Redis's streak of loses took it as a win; PostgreSQL's stands.
+        await svc.redis.delete(keys.pity)
     if won:
         await _enqueue_settlement(svc, campaign_id)
     return body
@@ -223,7 +239,7 @@ def _as_lose(row: DrawRow) -> DrawRow:
     log.warning("win %s refused by PostgreSQL; recorded as a lose", row.id)
     parsed = json.loads(row.response)
     # The game lands on no prize segment (the page picks a "nothing" one).
-    parsed.update(outcome="lose", prize=None, segment_id=None)
+    parsed.update(outcome="lose", prize=None, segment_id=None, pity=False)
     body = json.dumps(parsed, ensure_ascii=False, separators=(",", ":"))
     return replace(row, prize_id=None, win_seq=None, response=body)
 

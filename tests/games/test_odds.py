@@ -1,6 +1,7 @@
 """Invariant 5: published odds are honest. The pick runs in the draw script itself, called
 here in pipelines (PostgreSQL is not what is under test, and 100,000 HTTP draws would not
-fit in CI's time)."""
+fit in CI's time), with the provably fair r the service computes: from members' random
+client seeds, or from the draws' ids where no client seed is sent."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import json
 import secrets
 from datetime import UTC, date, datetime
 
+import pytest
 from scipy import stats as scipy_stats
 
+from engagement.kit.ids import new_id
 from engagement.kit.state import Services
-from games.draw import hot_state
+from games.draw import fairness, hot_state
 from games.draw.protocol import (
     CampaignKeys,
     DrawArgs,
@@ -26,8 +29,10 @@ from tests.factories import Factory
 
 
 async def _draw_many(services: Services, merchant_id: str, campaign_id: str,
-                     n: int) -> list[Drawn]:
+                     n: int, client_seeds: bool = True) -> list[Drawn]:
     scripts = scripts_for(services)
+    seed = fairness.new_seed()
+    total_weight = (await fairness.reveal(services.pool, campaign_id)).total_weight
     now = services.clock.now()
     results: list[Drawn] = []
     batch = 2000
@@ -36,11 +41,15 @@ async def _draw_many(services: Services, merchant_id: str, campaign_id: str,
             for i in range(start, min(n, start + batch)):
                 # A fresh member per draw keeps the burst guard out of the way.
                 keys = DrawKeys.of(campaign_id, f"m{i}", now.date(), None)
+                draw_id = new_id("drw")
+                client_seed, nonce = (secrets.token_hex(16), str(i)) if client_seeds \
+                    else (draw_id, "")
+                rand = fairness.pick(seed, client_seed, nonce, total_weight)
                 await scripts.draw(keys=keys, args=[DrawArgs(
-                    now_ms=int(now.timestamp() * 1000), rand=secrets.randbits(52),
-                    draw_id=f"d{i}", created_at=now.isoformat(), idempotent=False,
+                    now_ms=int(now.timestamp() * 1000), rand=rand,
+                    draw_id=draw_id, created_at=now.isoformat(), idempotent=False,
                     request_hash="-", campaign_id=campaign_id,
-                    merchant_id=merchant_id).pack()], client=pipe)
+                    merchant_id=merchant_id).pack(), client_seed, nonce], client=pipe)
             for raw in await pipe.execute():
                 reply = parse_draw_reply(raw)
                 assert isinstance(reply, Drawn), reply
@@ -58,8 +67,9 @@ async def _primed(factory: Factory, services: Services, prizes: list[dict[str, o
     return shop.id, campaign
 
 
-async def test_hundred_thousand_draws_follow_the_weights(factory: Factory,
-                                                         services: Services) -> None:
+@pytest.mark.parametrize("client_seeds", [True, False], ids=["client-seeds", "draw-ids"])
+async def test_hundred_thousand_draws_follow_the_weights(factory: Factory, services: Services,
+                                                         client_seeds: bool) -> None:
     weights = [1, 2, 5, 12, 30, 50]
     prizes: list[dict[str, object]] = [
         {"name": f"{w} 积分", "kind": "points", "points": w, "quantity": None, "weight": w}
@@ -68,7 +78,7 @@ async def test_hundred_thousand_draws_follow_the_weights(factory: Factory,
     merchant_id, campaign = await _primed(factory, services, prizes)
     ids = [p["id"] for p in campaign["prizes"]]  # type: ignore[index]
     n = 100_000
-    results = await _draw_many(services, merchant_id, str(campaign["id"]), n)
+    results = await _draw_many(services, merchant_id, str(campaign["id"]), n, client_seeds)
     assert len(results) == n
     counts = dict.fromkeys(ids, 0)
     for r in results:

@@ -19,8 +19,10 @@ from games.draw.protocol import (
     DrawKeys,
     Drawn,
     DrawReply,
+    Fairness,
     LimitReached,
     NeedChances,
+    NeedPity,
     NotActive,
     NotPrimed,
     Replay,
@@ -35,7 +37,8 @@ from games.draw.scripts import scripts_for
 LUA = Path(protocol.__file__).parent / "lua"
 REPLY_TYPES: dict[str, type] = {
     "ok": Drawn, "replay": Replay, "check_record": CheckRecord, "noprime": NotPrimed,
-    "seed": SeedHoldings, "chances": NeedChances, "not_found": UnknownCampaign,
+    "seed": SeedHoldings, "chances": NeedChances, "pity": NeedPity,
+    "not_found": UnknownCampaign,
     "not_active": NotActive, "limit": LimitReached, "rate": Throttled}
 
 
@@ -69,7 +72,9 @@ def _wire(value: object) -> str:
 ARGS = DrawArgs(now_ms=1_790_000_000_000, rand=4_503_599_627_370_495, draw_id="drw_1",
                 created_at="2026-11-23T08:00:00.000+00:00", idempotent=True,
                 request_hash="hash", campaign_id="cmp_1", merchant_id="mer_1", day_ttl=7,
-                idempotency_ttl=9, record_checked=False, chances_earned=3, chances_used=2)
+                idempotency_ttl=9, record_checked=False, chances_earned=3, chances_used=2,
+                pity_streak=4)
+SEEDS = Fairness(client_seed="a b:c", nonce="")
 
 
 def test_draw_lua_names_the_keys_in_the_protocol_order() -> None:
@@ -84,7 +89,15 @@ def test_draw_lua_reads_the_packed_fields_in_the_protocol_order() -> None:
     lua = _numbered(header[header.index("ARGV[1]"):header.index("Reply")])
     assert lua == list(DrawArgs._fields)
     assert ARGS.pack().split("\t") == [_wire(getattr(ARGS, name)) for name in lua]
-    assert DrawArgs(*ARGS[:11]).pack().split("\t")[11:] == ["-", "0"]  # not looked up
+    assert DrawArgs(*ARGS[:11]).pack().split("\t")[11:] == ["-", "0", "-"]  # not looked up
+
+
+def test_draw_lua_names_its_second_and_third_arguments_as_the_protocol_does() -> None:
+    header = _header("draw.lua")
+    named = re.findall(r"ARGV\[(\d)\] and ARGV\[(\d)\]: the ([a-z ]+?) and the ([a-z]+)",
+                       header)
+    assert named == [("2", "3", "client seed", "nonce")]
+    assert [name.replace("_", " ") for name in Fairness._fields] == ["client seed", "nonce"]
 
 
 async def test_the_packed_argument_splits_in_lua_into_its_fields(services: Services) -> None:
@@ -116,12 +129,12 @@ def test_undo_lua_reads_the_undo_args_in_the_protocol_order() -> None:
 
 
 @pytest.mark.parametrize(("raw", "reply"), [
-    ([b"ok", b'{"outcome":"win"}', b"win", b"prz_1", 3, 1, b"5", b"0"],
+    ([b"ok", b'{"outcome":"win"}', b"win", b"prz_1", 3, 1, b"5", b"0", b"1"],
      Drawn(body='{"outcome":"win"}', outcome="win", prize_id="prz_1", seq=3, total=1,
-           entry_cost=5, extra=False)),
-    ([b"ok", b'{"outcome":"lose"}', b"lose", b"", 0, 12, b"0", b"1"],
+           entry_cost=5, extra=False, pity=True)),
+    ([b"ok", b'{"outcome":"lose"}', b"lose", b"", 0, 12, b"0", b"1", b"0"],
      Drawn(body='{"outcome":"lose"}', outcome="lose", prize_id=None, seq=0, total=12,
-           entry_cost=0, extra=True)),
+           entry_cost=0, extra=True, pity=False)),
     ([b"replay", 'D|hash|{"name":"谢谢参与"}'.encode()],
      Replay(record='D|hash|{"name":"谢谢参与"}')),
     ([b"not_active", b"paused"], NotActive(status="paused")),
@@ -130,6 +143,7 @@ def test_undo_lua_reads_the_undo_args_in_the_protocol_order() -> None:
     ([b"noprime"], NotPrimed()),
     ([b"seed"], SeedHoldings()),
     ([b"chances"], NeedChances()),
+    ([b"pity"], NeedPity()),
     ([b"not_found"], UnknownCampaign()),
     ([b"limit"], LimitReached()),
 ])
@@ -146,5 +160,5 @@ def test_an_unknown_verdict_is_an_error_not_a_reply() -> None:
 async def test_a_draw_on_an_unprimed_campaign_answers_not_primed(services: Services) -> None:
     """The whole way: keys and args packed, the batch, the script, the reply parsed."""
     keys = DrawKeys.of("cmp_none", "mem_1", date(2026, 11, 23), None)
-    reply = await scripts_for(services).run_draw(keys, ARGS)
+    reply = await scripts_for(services).run_draw(keys, ARGS, SEEDS)
     assert reply == NotPrimed()

@@ -1,7 +1,8 @@
 -- Give back what draw.lua took when the draw could not be made durable (or was refused
 -- after the script, e.g. for points, or answered from PostgreSQL's record of the same
 -- Idempotency-Key): counters, the prize's win, the member's coupon holding, the
--- idempotency record.
+-- idempotency record. The member's pity streak is dropped, to be seeded again from
+-- PostgreSQL, which holds the draws that stand.
 -- KEYS: draw.lua's (DrawKeys). ARGV, laid out in one place (UndoArgs in
 -- games/draw/protocol.py):
 -- 1 prize_id ('' for a lose), 2 first_draw ('1' if it was the member's first draw),
@@ -23,4 +24,5 @@ if ARGV[1] ~= '' then
 end
 if ARGV[3] == '1' then redis.call('DEL', KEYS[6]) end
 if ARGV[4] == '1' and redis.call('EXISTS', KEYS[10]) == 1 then redis.call('DECR', KEYS[10]) end
+redis.call('DEL', KEYS[11])
 return 1
