@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
@@ -21,11 +22,14 @@ from games.campaigns import service
 from games.campaigns.catalog import LABELS, TEMPLATES
 from games.campaigns.play_view import Member, PlayView, join_url
 from games.chances import service as chances
+from games.draw import fairness
 from games.draw import queries as draw_queries
 
 # The member home lists this many open games and recent draws.
 HOME_GAMES = 10
 HOME_DRAWS = 10
+# The verify page checks up to this many of the member's draws of one campaign.
+VERIFY_DRAWS = 1000
 
 
 async def play(request: Request) -> Response:
@@ -51,6 +55,32 @@ async def play(request: Request) -> Response:
         "draw_url": f"/api/v1/campaigns/{campaign_id}/draws",
         "icons": {kind: static_url(f"img/prize-{kind}.svg")
                   for kind in ("coupon", "points", "nothing")}})
+
+
+async def verify(request: Request) -> Response:
+    """/play/{id}/verify: the member's own draws of a campaign, recomputed in the browser
+    (static/js/verify.js) from the revealed seed once the campaign has ended."""
+    svc = services(request)
+    campaign_id = request.path_params["campaign_id"]
+    row = await draw_queries.campaign_by_id(svc.pool, campaign_id)
+    if row is None or row["status"] == "draft":
+        raise NotFound("No such campaign.")
+    merchant = await merchant_queries.merchant_by_id(svc.pool, row["merchant_id"])
+    assert merchant is not None
+    record = await fairness.reveal(svc.pool, campaign_id)
+    principal = await optional_member(request)
+    member = principal is not None and principal.merchant.id == merchant.id
+    draws = []
+    if principal is not None and member:
+        for d in await draw_queries.member_draws_of_campaign(svc.pool, campaign_id,
+                                                             principal.member_id, VERIFY_DRAWS):
+            body = d["response"] if isinstance(d["response"], dict) else json.loads(d["response"])
+            draws.append({"id": d["id"], "created_at": d["created_at"], "body": body})
+    return render(request, "verify.html", {
+        "merchant": merchant, "campaign": row, "record": record, "member": member,
+        "draws": draws, "pity": service.pity_of(row),
+        "prizes": [p.model_dump() for p in record.prizes],
+        "join_url": join_url(merchant, request.url.path)})
 
 
 async def _member(request: Request, principal: MemberPrincipal, campaign_id: str,
@@ -80,4 +110,5 @@ async def my_draws_section(request: Request, principal: MemberPrincipal) -> Home
 
 
 
-routes = [Route("/play/{campaign_id}", play, methods=["GET"])]
+routes = [Route("/play/{campaign_id}", play, methods=["GET"]),
+          Route("/play/{campaign_id}/verify", verify, methods=["GET"])]

@@ -297,3 +297,13 @@ async def loses_since_last_win(conn: asyncpg.Connection | asyncpg.Pool, campaign
         campaign_id, member_id,
     )
     return int(n)
+
+
+async def member_draws_of_campaign(conn: asyncpg.Connection | asyncpg.Pool, campaign_id: str,
+                                   member_id: str, limit: int) -> list[asyncpg.Record]:
+    """The member's draws of one campaign, oldest first (the order pity counts them in)."""
+    return await conn.fetch(
+        """SELECT id, response, created_at FROM draws
+           WHERE campaign_id = $1 AND member_id = $2 ORDER BY id LIMIT $3""",
+        campaign_id, member_id, limit,
+    )

@@ -4,7 +4,9 @@
 //
 // One Idempotency-Key per tap: taps while a draw is under way are ignored, and after a
 // network failure the same key is sent again, so a retry replays the first answer instead
-// of drawing twice.
+// of drawing twice. Each tap also sends a fresh random client seed (provably fair draws:
+// the pick is HMAC(the campaign's committed seed, "client_seed:key")), the same one with
+// its retries.
 (function () {
   "use strict";
 
@@ -19,6 +21,7 @@
   var game = null;
   var busy = false;
   var pendingKey = null;
+  var pendingSeed = null;
   var remaining = config.remaining;
   // Earned chances left, as [source, count] runs, oldest first: the order they are spent.
   var chances = config.chances || [];
@@ -115,7 +118,10 @@
   }
 
   async function draw() {
-    pendingKey = pendingKey || newKey();
+    if (!pendingKey) {
+      pendingKey = newKey();
+      pendingSeed = newKey();
+    }
     var response;
     try {
       response = await fetch(config.drawUrl, {
@@ -127,7 +133,7 @@
           "Idempotency-Key": pendingKey,
           "X-CSRF-Token": csrfMeta ? csrfMeta.content : ""
         },
-        body: "{}"
+        body: JSON.stringify({ client_seed: pendingSeed })
       });
     } catch (err) {
       // The draw may or may not have happened: keep the key, the retry replays it.
@@ -209,8 +215,9 @@
     var kind = win ? outcome.prize.kind : "nothing";
     result.querySelector("[data-result-title]").textContent = win ? msg.winTitle : msg.loseTitle;
     result.querySelector("[data-result-prize]").textContent = win ? outcome.prize.name : "";
+    var note = !win ? msg.loseNote : (kind === "coupon" ? msg.couponNote : msg.pointsNote);
     result.querySelector("[data-result-note]").textContent =
-      !win ? msg.loseNote : (kind === "coupon" ? msg.couponNote : msg.pointsNote);
+      win && outcome.pity ? msg.pityNote + " " + note : note;
     result.querySelector("[data-result-icon]").src = config.icons[kind];
     result.querySelector("[data-result-coupons]").hidden = kind !== "coupon";
     result.classList.toggle("sheet--win", !!win);
