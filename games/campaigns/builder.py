@@ -23,7 +23,8 @@ _PRIZE_FIELD = re.compile(r"^prize-(\d{1,2})-kind$")
 CHANCE_FIELDS = ("per_order", "per_check_in", "per_invite")
 _NAMES = {"limits.per_member_per_day": "per_member_per_day",
           "limits.per_member_total": "per_member_total",
-          **{f"chances.{name}": f"chance_{name}" for name in CHANCE_FIELDS}}
+          **{f"chances.{name}": f"chance_{name}" for name in CHANCE_FIELDS},
+          "pity.after": "pity_after", "pity.prize_index": "pity_prize"}
 
 
 def prize_indexes(data: dict[str, str]) -> list[int]:
@@ -55,6 +56,31 @@ def _prize(form: Form, i: int, templates: dict[str, asyncpg.Record]) -> dict[str
     elif kind != "nothing":
         form.errors[p + "kind"] = N_("请选择奖品类型")
     return prize
+
+
+def _pity(form: Form, indexes: list[int], prizes: list[dict[str, Any]]
+          ) -> dict[str, int] | None:
+    """保底: after how many loses in a row, and which prize row (by its form index)."""
+    after = form.integer("pity_after", minimum=1, maximum=1000)
+    chosen = form.data.get("pity_prize", "")
+    if after is None:
+        if chosen and "pity_after" not in form.errors:
+            form.errors["pity_after"] = N_("请填写连续未中奖几次后保底")
+        return None
+    position = indexes.index(int(chosen)) if chosen.isdigit() and int(chosen) in indexes \
+        else None
+    if position is None or prizes[position]["kind"] == "nothing":
+        form.errors["pity_prize"] = N_("请选择保底奖品")
+        return None
+    return {"after": after, "prize_index": position}
+
+
+def pity_fields(campaign: CampaignOut) -> dict[str, str]:
+    """A campaign's pity as builder fields (its prize by row: rows follow the prize order)."""
+    if campaign.pity is None:
+        return {}
+    rows = [i for i, p in enumerate(campaign.prizes) if p.id == campaign.pity.prize_id]
+    return {"pity_after": str(campaign.pity.after), "pity_prize": str(rows[0]) if rows else ""}
 
 
 def check_inventory(form: Form, indexes: list[int], prizes: list[dict[str, Any]],
@@ -95,6 +121,7 @@ async def read_create(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
                    "per_member_total": form.integer("per_member_total", minimum=1)},
         "chances": {name: form.integer(f"chance_{name}", minimum=1, maximum=100)
                     for name in CHANCE_FIELDS},
+        "pity": _pity(form, indexes, prizes),
         "entry_cost_points": form.integer("entry_cost_points", minimum=0,
                                           maximum=10_000_000) or 0,
         "rules": form.text("rules", max_length=4000, multiline=True) or "",

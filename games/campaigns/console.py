@@ -81,7 +81,8 @@ def _form_from(campaign: CampaignOut, time_zone: str) -> dict[str, str]:
             "per_member_per_day": str(campaign.limits.per_member_per_day or ""),
             "per_member_total": str(campaign.limits.per_member_total or ""),
             "entry_cost_points": str(campaign.entry_cost_points or ""),
-            **{f"chance_{k}": str(v or "") for k, v in campaign.chances.model_dump().items()}}
+            **{f"chance_{k}": str(v or "") for k, v in campaign.chances.model_dump().items()},
+            **builder.pity_fields(campaign)}
     for i, p in enumerate(campaign.prizes):
         form |= {f"prize-{i}-name": p.name, f"prize-{i}-kind": p.kind,
                  f"prize-{i}-template": p.coupon_template_id or "",
@@ -134,7 +135,7 @@ async def _builder(request: Request, user: ConsoleUser, form: dict[str, str], *,
     config = {"templates": _template_options(templates), "prizes": rows,
               "mode": "edit" if campaign else "new",
               "live": campaign is not None and campaign.status in ("active", "paused"),
-              "maxPrizes": builder.MAX_PRIZES}
+              "maxPrizes": builder.MAX_PRIZES, "pityPrize": form.get("pity_prize", "")}
     return render_page(request, user, "console/builder.html", {
         "form": form, "campaign": campaign, "games": GAMES, "config": config,
         "templates": templates, "preview": preview,

@@ -103,6 +103,11 @@ async def test_a_merchant_builds_publishes_and_watches_a_wheel_campaign(
         assert (await first.locator("[data-probability]").inner_text()) == "10%"
         await first.locator("input[name='prize-0-weight']").fill("20")
         assert (await first.locator("[data-probability]").inner_text()) == "18.18%"
+        # 保底: the choices are the rows that are prizes, named as typed.
+        await page.fill("#pity_after", "4")
+        choices = await page.locator("#pity_prize option").all_inner_texts()
+        assert choices[1:] == ["满50减10元券", "10积分"] or choices[1:] == ["10积分"], choices
+        await page.select_option("#pity_prize", label="10积分")
         await page.fill("#players", "2000")
         await page.wait_for_function(
             "() => document.querySelector('[data-cost-preview]').dataset.players === '2000'")
@@ -122,6 +127,9 @@ async def test_a_merchant_builds_publishes_and_watches_a_wheel_campaign(
         await page.wait_for_timeout(600)  # the wheel draws itself
         await _full_page(page, "console-draft")
         campaign_id = page.url.rstrip("/").rsplit("/", 1)[-1].split("?")[0]
+        draft = (await factory.client.get(f"/api/v1/campaigns/{campaign_id}",
+                                          headers=shop.headers)).json()
+        assert draft["pity"] == {"after": 4, "prize_id": draft["prizes"][1]["id"]}
         await page.click('[data-action="publish"]')
         await page.wait_for_selector("[data-live-stats]")
         assert "活动已发布" in await page.inner_text("[data-notice]")

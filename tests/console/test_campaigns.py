@@ -32,13 +32,15 @@ async def test_the_builder_creates_a_draft_with_its_odds(
         shop: Console, factory: Factory, services: Services) -> None:
     template = await factory.template(shop.merchant, stock=100)
     r = await shop.post("/console/campaigns/new", _form(template["id"], chance_per_check_in="1",
-                                                         chance_per_invite="2"))
+                                                         chance_per_invite="2", pity_after="5",
+                                                         pity_prize="1"))
     assert r.status_code == 303
     campaign_id = r.headers["location"].split("/")[-1].split("?")[0]
     got = (await factory.client.get(f"/api/v1/campaigns/{campaign_id}",
                                     headers=shop.merchant.headers)).json()
     assert got["status"] == "draft" and got["limits"]["per_member_per_day"] == 3
     assert got["chances"] == {"per_order": None, "per_check_in": 1, "per_invite": 2}
+    assert got["pity"] == {"after": 5, "prize_id": got["prizes"][1]["id"]}  # the 88积分 row
     assert [(p["name"], p["kind"], p["quantity"], p["weight"]) for p in got["prizes"]] == [
         ("10元券", "coupon", 50, 20), ("88积分", "points", None, 30),
         ("谢谢参与", "nothing", None, 60)]
@@ -67,6 +69,10 @@ async def test_bad_builder_forms_say_why_and_create_nothing(
         ({"game": "dice"}, "填写有误"),  # not a game
         ({"per_member_per_day": "0"}, "数值太小"),
         ({"chance_per_order": "101"}, "数值太大"),
+        ({"pity_after": "3", "pity_prize": "3"}, "请选择保底奖品"),  # the "nothing" row
+        ({"pity_after": "3", "pity_prize": "7"}, "请选择保底奖品"),  # no such row
+        ({"pity_prize": "0"}, "请填写连续未中奖几次后保底"),
+        ({"pity_after": "1001", "pity_prize": "0"}, "数值太大"),
     ]
     for change, message in cases:
         r = await shop.post("/console/campaigns/new", _form(template["id"], **change))

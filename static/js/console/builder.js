@@ -24,6 +24,12 @@
         live: config.live,
         maxPrizes: config.maxPrizes,
         nextKey: config.prizes.length,
+        pityPrize: config.pityPrize || "",
+        // 保底 can name any prize row but a "nothing" one.
+        pityChoices: function () {
+          return this.prizes.filter(function (p) { return p.kind !== "nothing"; });
+        },
+        pityLabel: function (p) { return p.name || this.text[p.kind] || ""; },
 
         field: function (p, name) { return "prize-" + p.index + "-" + name; },
         weight: function (p) {
