@@ -30,6 +30,8 @@
           return this.prizes.filter(function (p) { return p.kind !== "nothing"; });
         },
         pityLabel: function (p) { return p.name || this.text[p.kind] || ""; },
+        pityValue: function (p) { return String(p.index); },
+        isPity: function (p) { return String(p.index) === this.pityPrize; },
 
         field: function (p, name) { return "prize-" + p.index + "-" + name; },
         weight: function (p) {
