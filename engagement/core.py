@@ -21,6 +21,7 @@ from engagement.members import console as member_console
 from engagement.members import service as members
 from engagement.members import tasks as member_tasks
 from engagement.members.routes import routes as member_routes
+from engagement.merchants import brand
 from engagement.merchants import console as merchant_console
 from engagement.orders import console as order_console
 from engagement.orders import service as orders
@@ -44,7 +45,7 @@ DOMAIN = Domain(
     name="core",
     # The till's first: GET /api/v1/members/lookup before GET /api/v1/members/{member_id}.
     routes=(*till_routes, *member_routes, *coupon_routes, *pages.routes, *order_routes,
-            *points_routes, *store_routes, *member_code.routes),
+            *points_routes, *store_routes, *member_code.routes, *brand.routes),
     console_routes=(*console.routes, *coupon_console.routes, *member_console.routes,
                     *staff_console.routes, *store_console.routes, *merchant_console.routes,
                     *till_console.routes, *order_console.routes, *till_summary.routes),

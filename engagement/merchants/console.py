@@ -1,6 +1,7 @@
 """The console's settings page (owners only): the merchant's name, slug and time zone as
-they were created, and its API keys: listed by their first characters, created (the key
-shown once), revoked (refused from that moment on)."""
+they were created, its brand on member pages (colour and logo, with a live preview:
+engagement/merchants/brand.py), and its API keys: listed by their first characters,
+created (the key shown once), revoked (refused from that moment on)."""
 
 from __future__ import annotations
 
@@ -9,18 +10,22 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from engagement.console.shell import OWNER, ConsoleUser, page_route, redirect, render_page
+from engagement.kit.branding import brand_of
 from engagement.kit.i18n import N_
 from engagement.kit.state import services
-from engagement.merchants import queries, service
+from engagement.merchants import brand, queries, service
 
-NOTICES = {"key_revoked": N_("API 密钥已停用，用它的请求会立即被拒绝")}
+NOTICES = {"key_revoked": N_("API 密钥已停用，用它的请求会立即被拒绝"), **brand.NOTICES}
 
 
-async def settings_page(request: Request, user: ConsoleUser) -> Response:
+async def settings_page(request: Request, user: ConsoleUser, *,
+                        form: dict[str, str] | None = None,
+                        errors: dict[str, str] | None = None, status: int = 200) -> Response:
     keys = await queries.api_keys_of_merchant(services(request).pool, user.merchant.id)
     return render_page(request, user, "console/settings.html", {
-        "keys": keys, "active_keys": sum(1 for k in keys if k["revoked_at"] is None)},
-        active="settings")
+        "keys": keys, "active_keys": sum(1 for k in keys if k["revoked_at"] is None),
+        "own_brand": brand_of(user.merchant), "form": form or {}, "errors": errors or {},
+        "max_logo_kb": brand.MAX_LOGO_BYTES // 1024}, status=status, active="settings")
 
 
 async def create_key(request: Request, user: ConsoleUser) -> Response:
@@ -43,6 +48,7 @@ async def revoke_key(request: Request, user: ConsoleUser) -> Response:
 
 routes: list[Route] = [
     page_route("/console/settings", settings_page, allow=OWNER),
+    *brand.console_routes,
     page_route("/console/settings/api-keys", create_key, methods=("POST",), allow=OWNER),
     page_route("/console/settings/api-keys/{key_id}/revoke", revoke_key, methods=("POST",),
                allow=OWNER),

@@ -80,3 +80,45 @@ async def merchant_by_slug(conn: asyncpg.Connection | asyncpg.Pool,
 
 async def merchant_by_id(conn: asyncpg.Connection | asyncpg.Pool, id: str) -> Merchant | None:
     return _merchant(await conn.fetchrow(f"SELECT {_COLUMNS} FROM merchants m WHERE id = $1", id))
+
+
+async def set_brand_color(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
+                          color: str) -> None:
+    await conn.execute(
+        """UPDATE merchants SET settings = settings || jsonb_build_object('brand_color', $2::text)
+           WHERE id = $1""",
+        merchant_id, color,
+    )
+
+
+async def save_logo(conn: asyncpg.Connection, merchant_id: str, content_type: str,
+                    image: bytes, version: str, url: str, now: datetime) -> None:
+    """The logo and the URL member pages show it at, together."""
+    await conn.execute(
+        """INSERT INTO merchant_logos (merchant_id, content_type, image, version, updated_at)
+           VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (merchant_id) DO UPDATE SET content_type = EXCLUDED.content_type,
+               image = EXCLUDED.image, version = EXCLUDED.version,
+               updated_at = EXCLUDED.updated_at""",
+        merchant_id, content_type, image, version, now,
+    )
+    await conn.execute(
+        """UPDATE merchants SET settings = settings || jsonb_build_object('logo_url', $2::text)
+           WHERE id = $1""",
+        merchant_id, url,
+    )
+
+
+async def remove_logo(conn: asyncpg.Connection, merchant_id: str) -> None:
+    await conn.execute("DELETE FROM merchant_logos WHERE merchant_id = $1", merchant_id)
+    await conn.execute("UPDATE merchants SET settings = settings - 'logo_url' WHERE id = $1",
+                       merchant_id)
+
+
+async def logo(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
+               version: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        """SELECT content_type, image FROM merchant_logos
+           WHERE merchant_id = $1 AND version = $2""",
+        merchant_id, version,
+    )
