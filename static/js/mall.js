@@ -10,7 +10,10 @@
   var sheet = document.querySelector("[data-sheet]");
   if (!sheet || typeof sheet.showModal !== "function") { return; }
   var form = sheet.querySelector("[data-sheet-form]");
-  if (!form) { return; }  // the sheet shows a redemption's coupon: its links do the rest
+  if (!form) {  // the sheet shows a redemption's coupon: its links do the rest
+    if (sheet.open) { sheet.close(); sheet.showModal(); }
+    return;
+  }
   var question = sheet.querySelector("[data-sheet-question]");
   var afterLine = sheet.querySelector("[data-sheet-after]");
   var errorLine = sheet.querySelector("[data-sheet-error]");
@@ -83,6 +86,7 @@
     } else {
       // A refusal that trying again cannot change ends the confirmation.
       var final = code !== "csrf_failed";
+      if (final) { afterLine.textContent = ""; }
       setState("error", fill(message, { cost: cost }), final);
     }
   }
