@@ -22,9 +22,10 @@ _CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 
 
 async def _shop(factory: Factory, *, name: str = "拾光咖啡", tier: str = "银卡",
-                reward: str = "满500减50", stock: int = 3) -> tuple[MerchantHandle, str]:
+                reward: str = "满500减50", stock: int = 3,
+                expiry_days: int | None = None) -> tuple[MerchantHandle, str]:
     shop = await factory.merchant(name)
-    await set_program(factory.client, shop)  # 1 point per ¥1
+    await set_program(factory.client, shop, expiry_days=expiry_days)  # 1 point per ¥1
     r = await factory.client.put("/api/v1/tiers", json={"tiers": [
         {"name": tier, "min_spend": 50_000, "window_days": 30}]}, headers=shop.headers)
     assert r.status_code == 200, r.text
@@ -60,7 +61,7 @@ def _take_refusals(phone: Phone, path: str) -> list[str]:
 
 async def test_a_member_redeems_in_the_mall_and_finds_it_in_the_history(
         phone: Phone, factory: Factory) -> None:
-    shop, _ = await _shop(factory)
+    shop, _ = await _shop(factory, expiry_days=20)
     member = await factory.member(shop, name="小林")
     await pay(factory.client, member, "o-1", 38_000)  # 380 points; ¥120 short of silver
     page: Any = phone.page
@@ -131,6 +132,9 @@ async def test_a_member_redeems_in_the_mall_and_finds_it_in_the_history(
                         "e.querySelector('strong').textContent.trim()])")
     assert entries == [["mall", "-300", "积分商城兑换"], ["order", "380", "消费获得"]]
     assert (await page.inner_text("[data-balance]")).strip() == "80"
+    # The 80 left of the order's points expire in 20 days (2026-12-13, Shanghai).
+    assert "30 天内将有 80 积分过期" in await page.inner_text("[data-expiring]")
+    assert await page.get_attribute("[data-expiring-day]", "data-expiring-day") == "2026-12-13"
     await _fits(page)
     await phone.screenshot("member-points")
 

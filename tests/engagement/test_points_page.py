@@ -44,7 +44,7 @@ async def test_history_in_words_and_the_points_about_to_expire(
     # Spending takes the soonest credits first: 70 of the first 100 are left to expire.
     assert _expiring(page) == 70
     assert 'data-expiring-day="2027-01-02" data-expiring-points="70"' in page
-    assert "30 天内将有 <strong>70 积分</strong> 过期" in page
+    assert "30 天内将有 <strong>70 积分</strong>过期" in page
     words = re.findall(r'<li class="points-entry[^>]*data-reason="([^"]+)" data-delta="(-?\d+)"',
                        page)
     assert words == [("补录错单", "-30"), ("order", "50"), ("order", "100")]
