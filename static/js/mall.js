@@ -26,6 +26,7 @@
   var csrfMeta = document.querySelector('meta[name="csrf-token"]');
   var busy = false;
   var cost = 0;
+  var stale = false;  // a final refusal: the page's balance or stock is out of date
 
   function text(name) { return sheet.getAttribute("data-text-" + name) || ""; }
 
@@ -86,7 +87,7 @@
     } else {
       // A refusal that trying again cannot change ends the confirmation.
       var final = code !== "csrf_failed";
-      if (final) { afterLine.textContent = ""; }
+      if (final) { afterLine.textContent = ""; stale = true; }
       setState("error", fill(message, { cost: cost }), final);
     }
   }
@@ -109,7 +110,9 @@
   });
 
   sheet.addEventListener("close", function () {
-    if (window.location.search) {  // the server opened it: drop ?confirm= from the address
+    if (stale) {  // show the balance and stock as they are now
+      window.location.assign(window.location.pathname);
+    } else if (window.location.search) {  // the server opened it: drop ?confirm= from the address
       window.history.replaceState(null, "", window.location.pathname);
     }
   });

@@ -161,7 +161,10 @@ async def test_refusals_are_said_in_words_and_a_lost_answer_redeems_once(
     await _fits(page)
     await phone.screenshot("member-mall-out-of-stock")
     assert len(_take_refusals(phone, "/redemptions")) == 1
+    # 知道了 brings the page up to date: the reward is gone.
     await page.click('[data-sheet] [data-action="cancel"]')
+    await page.wait_for_selector('[data-reward] [data-state="gone"]')
+    assert await page.locator('[data-action="redeem"]').count() == 0
 
     # Points spent elsewhere since the page loaded: said in words.
     r = await factory.client.post("/api/v1/rewards", json={
