@@ -1,7 +1,8 @@
 """The member's loyalty pages on a 390x844 phone, in headless Chromium: the tier progress on
 the home, redeeming in the points mall through its confirmation sheet (loading, a double
 tap, refusals in words, a lost answer retried), the redemption in the points history, the
-birthday given once in the profile, the empty states, and all of it in English.
+birthday given once in the profile, the empty states, and all of it in English (also on a
+360 px phone).
 Screenshots: tests/screenshots/member-*.png."""
 
 from __future__ import annotations
@@ -254,14 +255,16 @@ async def test_empty_states(phone: Phone, factory: Factory) -> None:
     await phone.screenshot("member-points-empty")
 
 
+@pytest.mark.parametrize("width", [390, 360])
 @pytest.mark.parametrize("path", ["/m", "/m/mall", "/m/points", "/m/profile"])
 async def test_every_page_in_english(chromium: object, live_server: str, factory: Factory,
-                                     app: object, path: str) -> None:
+                                     app: object, path: str, width: int) -> None:
     shop, _ = await _shop(factory, name="Sunny Cafe", tier="Silver", reward="Coffee ¥50 off")
     member = await factory.member(shop, name="Lin")
     await pay(factory.client, member, "o-1", 38_000)
     await adjust(factory.client, member, -80, reason="Spilt latte")
-    phone = await open_phone(chromium, live_server, locale="en-US")
+    phone = await open_phone(chromium, live_server, locale="en-US",
+                             viewport={"width": width, "height": 844})
     try:
         page: Any = phone.page
         await page.goto(f"/m/enter?token={member.token}")
@@ -279,7 +282,8 @@ async def test_every_page_in_english(chromium: object, live_server: str, factory
             assert (await page.inner_text("[data-tier-line]")).strip() \
                 == "Spend ¥120 more to reach Silver"
         await _fits(page)
-        await phone.screenshot(f"member-en-{path.strip('/').replace('/', '-')}")
+        suffix = "" if width == 390 else f"-{width}"
+        await phone.screenshot(f"member-en-{path.strip('/').replace('/', '-')}{suffix}")
         phone.assert_clean()
     finally:
         await phone.context.close()  # type: ignore[attr-defined]
