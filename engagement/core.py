@@ -18,6 +18,7 @@ from engagement.kit.domain import CronSpec, Domain, JobSpec, NavItem
 from engagement.kit.i18n import N_
 from engagement.members import code_routes as member_code
 from engagement.members import console as member_console
+from engagement.members import profile as member_profile
 from engagement.members import service as members
 from engagement.members import tasks as member_tasks
 from engagement.members.routes import routes as member_routes
@@ -27,6 +28,7 @@ from engagement.orders import console as order_console
 from engagement.orders import service as orders
 from engagement.orders import summary as till_summary
 from engagement.orders.routes import routes as order_routes
+from engagement.points import pages as points_pages
 from engagement.points import service as points
 from engagement.points import tasks as points_tasks
 from engagement.points.routes import routes as points_routes
@@ -45,7 +47,8 @@ DOMAIN = Domain(
     name="core",
     # The till's first: GET /api/v1/members/lookup before GET /api/v1/members/{member_id}.
     routes=(*till_routes, *member_routes, *coupon_routes, *pages.routes, *order_routes,
-            *points_routes, *store_routes, *member_code.routes, *brand.routes),
+            *points_routes, *store_routes, *member_code.routes, *brand.routes,
+            *points_pages.routes, *member_profile.routes),
     console_routes=(*console.routes, *coupon_console.routes, *member_console.routes,
                     *staff_console.routes, *store_console.routes, *merchant_console.routes,
                     *till_console.routes, *order_console.routes, *till_summary.routes),

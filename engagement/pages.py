@@ -42,11 +42,11 @@ async def enter(request: Request) -> Response:
 async def home(request: Request) -> Response:
     principal = await optional_member(request)
     if principal is None:
-        return _signed_out(request)
+        return signed_out(request)
     member = await queries.member_by_id(services(request).pool, principal.merchant.id,
                                         principal.member_id)
     if member is None:
-        return _signed_out(request)
+        return signed_out(request)
     return render(request, "home.html", {
         "merchant": principal.merchant, "member": member,
         "sections": await home_sections.sections(request, principal)})
@@ -69,7 +69,9 @@ async def leave(request: Request) -> Response:
     return response
 
 
-def _signed_out(request: Request) -> Response:
+def signed_out(request: Request) -> Response:
+    """The page a member page shows to a visitor who is not signed in (the other member
+    pages use it too)."""
     return render(request, "message.html", {
         "title": N_("请先登录"), "message": N_("请通过商家发给你的链接进入会员中心。")}, status=401)
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 from engagement.kit import hooks
 from engagement.kit.constants import SCHEDULE_DAILY_SENDS_EVERY_MINUTES
 from engagement.kit.domain import CronSpec, Domain, JobSpec
+from engagement.loyalty import home as loyalty_home
 from engagement.loyalty.checkin import console as check_in_console
 from engagement.loyalty.checkin import pages as check_in_pages
 from engagement.loyalty.checkin.routes import routes as check_in_routes
 from engagement.loyalty.join.routes import routes as join_routes
+from engagement.loyalty.mall import pages as mall_pages
 from engagement.loyalty.mall import service as mall
 from engagement.loyalty.mall.routes import routes as mall_routes
 from engagement.loyalty.sends import service as sends
@@ -31,8 +33,9 @@ DELIVER_WEBHOOKS = JobSpec("webhooks.deliver_due", webhook_tasks.deliver_due, ke
 DOMAIN = Domain(
     name="loyalty",
     routes=(*join_routes, *mall_routes, *tier_routes, *send_routes, *webhook_routes,
-            *check_in_routes, *check_in_pages.routes),
-    home_sections=(("check_in", check_in_pages.home_card),),
+            *check_in_routes, *check_in_pages.routes, *mall_pages.routes),
+    home_sections=(("check_in", check_in_pages.home_card),
+                   ("loyalty", loyalty_home.home_card)),
     console_routes=tuple(check_in_console.routes),
     console_nav=(check_in_console.NAV,),
     console_notices=check_in_console.NOTICES,

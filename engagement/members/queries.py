@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import asyncpg
 
+_UPDATABLE = ("phone", "name", "birthday")
 _COLUMNS = "id, external_id, phone, name, birthday, points, tier, referrer_id, created_at"
 
 
@@ -51,6 +53,27 @@ async def member_by_id(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str
                        member_id: str) -> asyncpg.Record | None:
     return await conn.fetchrow(
         f"SELECT {_COLUMNS} FROM members WHERE merchant_id = $1 AND id = $2", merchant_id, member_id
+    )
+
+
+async def update_member(conn: asyncpg.Connection, merchant_id: str, member_id: str,
+                        changes: dict[str, Any], *,
+                        birthday_once: bool) -> asyncpg.Record | None:
+    """Set the given columns (of phone, name, birthday). With ``birthday_once`` a birthday
+    is written only while none is on file (or the same one is sent again): the condition
+    sits in the UPDATE, so two first tries at once cannot both set one. None when no row
+    matched: no such member, or the birthday was locked."""
+    given = {column: column in changes for column in _UPDATABLE}
+    return await conn.fetchrow(
+        f"""UPDATE members SET
+              phone = CASE WHEN $3 THEN $4 ELSE phone END,
+              name = CASE WHEN $5 THEN $6 ELSE name END,
+              birthday = CASE WHEN $7 THEN $8::date ELSE birthday END
+            WHERE merchant_id = $1 AND id = $2
+              AND (NOT $9 OR NOT $7 OR birthday IS NULL OR birthday IS NOT DISTINCT FROM $8::date)
+            RETURNING {_COLUMNS}""",
+        merchant_id, member_id, given["phone"], changes.get("phone"), given["name"],
+        changes.get("name"), given["birthday"], changes.get("birthday"), birthday_once,
     )
 
 

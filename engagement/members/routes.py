@@ -11,7 +11,13 @@ from engagement.kit.errors import NotFound
 from engagement.kit.http import ApiDoc, api_route, json_response, parse_body
 from engagement.kit.state import services
 from engagement.members import queries, service, share_codes
-from engagement.members.schemas import MemberCreate, MemberOut, TokenOut
+from engagement.members.schemas import (
+    MemberCreate,
+    MemberOut,
+    MemberUpdate,
+    MyProfileUpdate,
+    TokenOut,
+)
 
 TAG = "Members"
 
@@ -63,6 +69,15 @@ async def get_member(request: Request) -> Response:
     return json_response(service.member_out(row))
 
 
+async def update_member(request: Request) -> Response:
+    merchant = await require_merchant(request)
+    data = await parse_body(request, MemberUpdate)
+    async with services(request).unit() as unit:
+        member = await service.update_member(unit.conn, merchant.id,
+                                             request.path_params["member_id"], data)
+    return json_response(member)
+
+
 async def create_token(request: Request) -> Response:
     merchant = await require_merchant(request)
     svc = services(request)
@@ -87,6 +102,15 @@ async def me(request: Request) -> Response:
     return json_response(service.member_out(row))
 
 
+async def update_me(request: Request) -> Response:
+    principal = await require_member(request)
+    data = await parse_body(request, MyProfileUpdate)
+    async with services(request).unit() as unit:
+        member = await service.update_my_profile(unit.conn, principal.merchant.id,
+                                                 principal.member_id, data)
+    return json_response(member)
+
+
 routes = [
     api_route("/api/v1/members", create_member, "POST", ApiDoc(
         "Create a member (201), or return the existing one with this external_id (200)", TAG,
@@ -94,9 +118,19 @@ routes = [
         errors=("phone_taken", "unknown_share_code", "validation_error"))),
     api_route("/api/v1/members/{member_id}", get_member, "GET", ApiDoc(
         "Get a member", TAG, auth="merchant", response=MemberOut, errors=("not_found",))),
+    api_route("/api/v1/members/{member_id}", update_member, "PATCH", ApiDoc(
+        "Change a member's phone, name or birthday: only the fields sent change, null clears "
+        "one. The merchant may change a birthday the member set", TAG, auth="merchant",
+        body=MemberUpdate, response=MemberOut,
+        errors=("not_found", "phone_taken", "validation_error"))),
     api_route("/api/v1/members/{member_id}/tokens", create_token, "POST", ApiDoc(
         "Issue a member token and an entry_url that signs the member in on a phone", TAG,
         auth="merchant", response=TokenOut, status=201, errors=("not_found",))),
     api_route("/api/v1/me", me, "GET", ApiDoc(
         "The signed-in member", TAG, auth="member", response=MemberOut)),
+    api_route("/api/v1/me", update_me, "PATCH", ApiDoc(
+        "The signed-in member changes their name, and gives their birthday once: while "
+        "none is on file. Another birthday after that is 409 birthday_locked (the merchant "
+        "changes it)", TAG, auth="member", body=MyProfileUpdate, response=MemberOut,
+        errors=("birthday_locked", "validation_error"))),
 ]

@@ -5,11 +5,17 @@ from datetime import datetime, timedelta
 import asyncpg
 
 from engagement.kit import hooks
-from engagement.kit.errors import Conflict, InvalidInput
+from engagement.kit.errors import Conflict, InvalidInput, NotFound
 from engagement.kit.ids import new_id
 from engagement.kit.security import digest, new_member_token
 from engagement.members import queries
-from engagement.members.schemas import MemberCreate, MemberOut, TokenOut
+from engagement.members.schemas import (
+    MemberCreate,
+    MemberOut,
+    MemberUpdate,
+    MyProfileUpdate,
+    TokenOut,
+)
 
 
 class PhoneTaken(Conflict):
@@ -18,6 +24,11 @@ class PhoneTaken(Conflict):
 
 class UnknownShareCode(InvalidInput):
     code, message = "unknown_share_code", "No share link has this code."
+
+
+class BirthdayLocked(Conflict):
+    code, message = ("birthday_locked",
+                     "The birthday is on file; only the merchant can change it.")
 
 
 def member_out(row: asyncpg.Record) -> MemberOut:
@@ -64,3 +75,39 @@ async def purge_expired_tokens(conn: asyncpg.Connection, now: datetime) -> int:
     return await queries.delete_expired_tokens(conn, now)
 
 
+def _changes(data: MemberUpdate | MyProfileUpdate) -> dict[str, object]:
+    """The fields sent, with an empty name stored as none."""
+    changes: dict[str, object] = {f: getattr(data, f) for f in data.model_fields_set}
+    if "name" in changes:
+        changes["name"] = (str(changes["name"] or "").strip() or None)
+    return changes
+
+
+async def update_member(conn: asyncpg.Connection, merchant_id: str, member_id: str,
+                        data: MemberUpdate) -> MemberOut:
+    """The merchant's change: any field, the birthday too (also once the member set it)."""
+    changes = _changes(data)
+    phone = changes.get("phone")
+    if isinstance(phone, str):
+        other = await queries.member_by_phone(conn, merchant_id, phone)
+        if other is not None and other["id"] != member_id:
+            raise PhoneTaken(phone=phone)
+    row = await queries.update_member(conn, merchant_id, member_id, changes,
+                                      birthday_once=False)
+    if row is None:
+        raise NotFound("No such member.")
+    return member_out(row)
+
+
+async def update_my_profile(conn: asyncpg.Connection, merchant_id: str, member_id: str,
+                            data: MyProfileUpdate) -> MemberOut:
+    """The member's own change: the name any time, the birthday once. Sending the birthday
+    already on file again (a retry) changes nothing and is not an error; any other birthday
+    once one is on file is BirthdayLocked, and then nothing of the request is saved."""
+    row = await queries.update_member(conn, merchant_id, member_id, _changes(data),
+                                      birthday_once=True)
+    if row is None:
+        if await queries.member_by_id(conn, merchant_id, member_id) is None:
+            raise NotFound("No such member.")
+        raise BirthdayLocked()
+    return member_out(row)

@@ -243,6 +243,54 @@ def _expiry_order(entry: asyncpg.Record) -> tuple[bool, datetime, str]:
     return (expires_at is None, expires_at or entry["created_at"], entry["id"])
 
 
+def _unconsumed(entries: list[asyncpg.Record],
+                settled: dict[str, int]) -> list[tuple[asyncpg.Record, int]]:
+    """The credits not settled yet, soonest expiry first, each with what spending has not
+    consumed of it: spending consumes the credits that expire soonest first (never-expiring
+    credits last), whenever it happened."""
+    spent = -sum(e["delta"] for e in entries
+                 if e["delta"] < 0 and not e["ref"].startswith("expire:"))
+    credits = [e for e in entries if e["delta"] > 0]
+    for credit in credits:  # what spending had consumed of credits already settled
+        if credit["id"] in settled:
+            spent -= credit["delta"] - settled[credit["id"]]
+    spent = max(spent, 0)
+    out: list[tuple[asyncpg.Record, int]] = []
+    for credit in sorted((c for c in credits if c["id"] not in settled), key=_expiry_order):
+        used = min(spent, credit["delta"])
+        spent -= used
+        out.append((credit, credit["delta"] - used))
+    return out
+
+
+@dataclass(frozen=True)
+class Expiring:
+    """Points of one credit that will expire at ``expires_at`` unless spent first."""
+
+    expires_at: datetime
+    points: int
+
+
+async def expiring_soon(conn: asyncpg.Connection, member_id: str, now: datetime,
+                        within: timedelta) -> list[Expiring]:
+    """What the expiry job will take by ``now + within`` if the member spends nothing: the
+    unconsumed part of each credit due by then (by the rule of expire_member), never more
+    than the balance. Credits already due that the daily job has not settled yet count."""
+    balance = await queries.balance(conn, member_id)
+    entries = await queries.all_entries_of_member(conn, member_id)
+    settled = await queries.settled_expirations(conn, member_id)
+    soon: list[Expiring] = []
+    for credit, unused in _unconsumed(entries, settled):
+        expires_at: datetime | None = credit["expires_at"]
+        if expires_at is None or expires_at > now + within:
+            continue
+        left = min(unused, balance)
+        balance -= left
+        if left > 0:
+            soon.append(Expiring(expires_at, left))
+    return soon
+
+
 async def expire_member(conn: asyncpg.Connection, member_id: str, now: datetime) -> int:
     """Expire what is left of the member's credits past their expiry; returns the points
     taken. The rule: spending consumes the credits that expire soonest first (never-expiring
@@ -253,21 +301,12 @@ async def expire_member(conn: asyncpg.Connection, member_id: str, now: datetime)
         return 0
     entries = await queries.all_entries_of_member(conn, member_id)
     settled = await queries.settled_expirations(conn, member_id)
-    spent = -sum(e["delta"] for e in entries
-                 if e["delta"] < 0 and not e["ref"].startswith("expire:"))
-    credits = [e for e in entries if e["delta"] > 0]
-    for credit in credits:  # what spending had consumed of credits already settled
-        if credit["id"] in settled:
-            spent -= credit["delta"] - settled[credit["id"]]
-    spent = max(spent, 0)
     newly: list[tuple[str, int]] = []
     expiring: list[Entry] = []
-    for credit in sorted((c for c in credits if c["id"] not in settled), key=_expiry_order):
-        used = min(spent, credit["delta"])
-        spent -= used
+    for credit, unused in _unconsumed(entries, settled):
         if credit["expires_at"] is None or credit["expires_at"] > now:
             continue
-        left = min(credit["delta"] - used, balance)
+        left = min(unused, balance)
         balance -= left
         newly.append((credit["id"], left))
         if left > 0:

@@ -61,3 +61,17 @@ async def insert_redemption(conn: asyncpg.Connection, *, id: str, merchant_id: s
            VALUES ($1, $2, $3, $4, $5, $6, $7)""",
         id, merchant_id, reward_id, member_id, coupon_id, points_spent, now,
     )
+
+
+async def redemption_of_member(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
+                               member_id: str, redemption_id: str) -> asyncpg.Record | None:
+    """One of the member's redemptions with the coupon it gave (the mall page shows it)."""
+    row: asyncpg.Record | None = await conn.fetchrow(
+        """SELECT d.id, d.reward_id, d.points_spent, d.created_at, c.code, c.status,
+                  c.expires_at, t.name, t.discount, t.min_spend
+           FROM reward_redemptions d JOIN coupons c ON c.id = d.coupon_id
+                JOIN coupon_templates t ON t.id = c.template_id
+           WHERE d.merchant_id = $1 AND d.member_id = $2 AND d.id = $3""",
+        merchant_id, member_id, redemption_id,
+    )
+    return row

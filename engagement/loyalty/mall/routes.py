@@ -11,14 +11,12 @@ from engagement.kit.http import (
     json_response,
     parse_body,
     parse_query,
-    request_hash,
 )
 from engagement.kit.pagination import PageQuery, next_cursor
 from engagement.kit.security import API_KEY_PREFIX
 from engagement.kit.state import services
 from engagement.loyalty.mall import service
 from engagement.loyalty.mall.schemas import RedemptionOut, RewardCreate, RewardOut, RewardPage
-from engagement.points import service as points
 
 TAG = "Loyalty"
 
@@ -48,16 +46,11 @@ async def list_rewards(request: Request) -> Response:
 async def redeem(request: Request) -> Response:
     principal = await require_member(request)
     key = idempotency_key(request)
-    merchant_id, member_id = principal.merchant.id, principal.member_id
-    # Keys belong to the member who sent them: two members may pick the same one.
-    scope = f"mall.redeem:{member_id}"
     svc = services(request)
-    now = svc.clock.now()
     async with svc.unit() as unit:
-        status, body = await points.respond_once(
-            unit.conn, merchant_id, scope, key, request_hash(request.url.path, None), now,
-            lambda: service.redeem(unit.conn, merchant_id, member_id,
-                                   request.path_params["reward_id"], now, key=key))
+        status, body = await service.redeem_once(
+            unit.conn, principal.merchant.id, principal.member_id,
+            request.path_params["reward_id"], svc.clock.now(), key=key)
     return json_response(body, status=status)
 
 

@@ -7,17 +7,19 @@ twice), issue the coupon. Any refusal rolls all three back."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
 from engagement.coupons import queries as coupon_queries
 from engagement.coupons import service as coupons
 from engagement.kit.errors import Conflict, NotFound
+from engagement.kit.http import request_hash
 from engagement.kit.ids import new_id
 from engagement.loyalty.mall import queries
 from engagement.loyalty.mall.schemas import RedeemedCoupon, RedemptionOut, RewardCreate, RewardOut
 from engagement.points import queries as points_queries
-from engagement.points.service import Entry, post_entries
+from engagement.points.service import Entry, post_entries, respond_once
 
 
 class RewardOutOfStock(Conflict):
@@ -88,3 +90,14 @@ async def redeem(conn: asyncpg.Connection, merchant_id: str, member_id: str, rew
                               name=template["name"], discount=template["discount"],
                               min_spend=template["min_spend"], issued_at=coupon["issued_at"],
                               expires_at=coupon["expires_at"]))
+
+
+async def redeem_once(conn: asyncpg.Connection, merchant_id: str, member_id: str,
+                      reward_id: str, now: datetime, *, key: str | None) -> tuple[int, Any]:
+    """A redemption made at most once per Idempotency-Key, answered (status, body). The API
+    and the mall page's form both come here, so a key means the same in either: keys belong
+    to the member who sent them, and the request is the API's path."""
+    return await respond_once(
+        conn, merchant_id, f"mall.redeem:{member_id}", key,
+        request_hash(f"/api/v1/rewards/{reward_id}/redemptions", None), now,
+        lambda: redeem(conn, merchant_id, member_id, reward_id, now, key=key))

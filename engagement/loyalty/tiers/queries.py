@@ -100,3 +100,23 @@ async def set_grant_coupon(conn: asyncpg.Connection, member_id: str, month: str,
         "UPDATE tier_benefit_grants SET coupon_id = $3 WHERE member_id = $1 AND month = $2",
         member_id, month, coupon_id,
     )
+
+
+async def standing_of_member(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
+                             member_id: str, now: datetime) -> list[asyncpg.Record]:
+    """Each tier, lowest first, with the member's number against its threshold: points
+    earned, or spend net of refunds, over the tier's window (as tier_moves counts them)."""
+    return await conn.fetch(
+        """SELECT t.rank, t.name, t.min_points, t.min_spend, t.window_days,
+                  CASE WHEN t.min_points IS NOT NULL THEN (
+                    SELECT coalesce(sum(l.delta), 0) FROM points_ledger l
+                    WHERE l.member_id = $2 AND l.delta > 0
+                      AND l.created_at > $3::timestamptz - make_interval(days => t.window_days))
+                  ELSE (
+                    SELECT coalesce(sum(o.amount - o.refunded), 0) FROM orders o
+                    WHERE o.member_id = $2
+                      AND o.created_at > $3::timestamptz - make_interval(days => t.window_days))
+                  END AS reached
+           FROM tiers t WHERE t.merchant_id = $1 ORDER BY t.rank""",
+        merchant_id, member_id, now,
+    )

@@ -4,7 +4,9 @@ daily job (upgrades and downgrades alike), with a monthly coupon as a tier's ben
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -64,3 +66,49 @@ async def evaluate(conn: asyncpg.Connection, merchant_id: str, time_zone: str,
         except (coupons.InsufficientInventory, coupons.CouponLimitReached) as exc:
             log.warning("tier coupon not given to %s: %s", owed["member_id"], exc.code)
     return len(moves), given
+
+
+@dataclass(frozen=True)
+class TierProgress:
+    """Where a member stands on the merchant's ladder, for the member home.
+
+    ``state``: ``next`` (``target`` is the tier above the member's own; ``gap`` more of
+    ``unit`` reaches it, ``reached`` of ``threshold`` so far over ``window_days``),
+    ``pending`` (the member already qualifies for ``target``; the daily evaluation moves
+    them) or ``top`` (the member holds the highest tier, ``target``)."""
+
+    state: Literal["next", "pending", "top"]
+    target: str
+    unit: Literal["points", "spend"] | None = None
+    gap: int = 0
+    reached: int = 0
+    threshold: int = 0
+    window_days: int = 0
+
+
+async def progress(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str, member_id: str,
+                   current: str | None, now: datetime) -> TierProgress | None:
+    """None when the merchant has no tiers. The numbers are those the daily evaluation
+    uses (queries.tier_moves), counted now."""
+    rows = await queries.standing_of_member(conn, merchant_id, member_id, now)
+    if not rows:
+        return None
+    ranks = {r["name"]: i for i, r in enumerate(rows)}
+    held = ranks.get(current, -1) if current is not None else -1
+
+    def met(row: asyncpg.Record) -> bool:
+        threshold = row["min_points"] if row["min_points"] is not None else row["min_spend"]
+        return bool(row["reached"] >= threshold)
+
+    qualifying = max((i for i, r in enumerate(rows) if met(r)), default=-1)
+    if qualifying > held:
+        return TierProgress("pending", rows[qualifying]["name"])
+    if held == len(rows) - 1:
+        return TierProgress("top", rows[held]["name"])
+    target = rows[held + 1]
+    by_points = target["min_points"] is not None
+    threshold = int(target["min_points"] if by_points else target["min_spend"])
+    reached = int(target["reached"])
+    return TierProgress("next", target["name"], "points" if by_points else "spend",
+                        gap=threshold - reached, reached=reached, threshold=threshold,
+                        window_days=target["window_days"])
