@@ -9,12 +9,13 @@ from engagement.kit.i18n import N_
 from engagement.members.share_codes import ShareCodes
 from referrals import binding, console, demo, pages, tasks
 from referrals.routes import routes as referral_routes
+from referrals.withdrawals import routes as withdrawal_routes
 
 RELEASE_COMMISSIONS = JobSpec("referrals.release_commissions", tasks.release_commissions)
 
 DOMAIN = Domain(
     name="referrals",
-    routes=(*referral_routes, *pages.routes),
+    routes=(*referral_routes, *withdrawal_routes.routes, *pages.routes),
     console_routes=tuple(console.routes),
     console_nav=(NavItem("referrals", "/console/referrals", N_("全民拓客"), order=40),),
     console_notices={"program_saved": N_("拓客设置已保存")},
