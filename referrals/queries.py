@@ -225,3 +225,27 @@ async def referral_counts(conn: Conn, merchant_id: str) -> asyncpg.Record:
     )
     assert row is not None
     return row
+
+
+async def held_for_review(conn: Conn, merchant_id: str, limit: int) -> list[asyncpg.Record]:
+    """Held bindings, oldest first, with who joined, under whom, and how many joined through
+    the same link from the same address within the hour before."""
+    return await conn.fetch(
+        """SELECT b.member_id, b.referrer_id, b.hold_reason, b.created_at, b.ip::text AS ip,
+                  l.code AS share_code,
+                  m.name AS member_name, m.phone AS member_phone,
+                  m.external_id AS member_external_id,
+                  r.name AS referrer_name, r.phone AS referrer_phone,
+                  r.external_id AS referrer_external_id,
+                  (SELECT count(*) FROM referral_bindings o
+                   WHERE o.share_link_id = b.share_link_id AND o.ip = b.ip
+                     AND o.created_at > b.created_at - interval '1 hour'
+                     AND o.created_at <= b.created_at) AS joins_in_hour
+           FROM referral_bindings b
+           JOIN members m ON m.id = b.member_id
+           JOIN members r ON r.id = b.referrer_id
+           LEFT JOIN share_links l ON l.id = b.share_link_id
+           WHERE b.merchant_id = $1 AND b.status = 'held'
+           ORDER BY b.created_at, b.member_id LIMIT $2""",
+        merchant_id, limit,
+    )

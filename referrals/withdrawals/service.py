@@ -16,6 +16,7 @@ from datetime import datetime
 import asyncpg
 
 from engagement.kit.errors import NotFound
+from engagement.kit.i18n import N_
 from engagement.kit.ids import new_id
 from referrals import queries as referral_queries
 from referrals.errors import (
@@ -27,6 +28,10 @@ from referrals.errors import (
 from referrals.ledger import service as ledger
 from referrals.withdrawals import queries
 from referrals.withdrawals.schemas import PayIn, WithdrawalCreated, WithdrawalOut
+
+# How the money left, as the member page and the console say it.
+PAY_METHOD_LABELS = {"wechat": N_("微信"), "alipay": N_("支付宝"), "bank": N_("银行转账"),
+                     "cash": N_("现金"), "other": N_("其他")}
 
 # The minimum when the merchant has no program row (the column's default, migration 0018).
 DEFAULT_MIN_WITHDRAWAL = 100

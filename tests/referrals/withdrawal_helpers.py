@@ -56,3 +56,23 @@ async def ledger_sums(services: Services, member_id: str) -> dict[str, int]:
     requested = sum(r["amount"] for r in rows if r["status"] == "requested")
     paid = sum(r["amount"] for r in rows if r["status"] == "paid")
     return {"available": released - requested - paid, "requested": requested, "paid": paid}
+
+
+async def join_from(services: Services, shop: MerchantHandle, phone: str, code: str,
+                    ip: str, name: str | None = None) -> tuple[str, str]:
+    """What the phone join page does: create the member, then bind it from ``ip``, in one
+    transaction. Returns the member id and the binding's status (active or held)."""
+    from engagement.kit.db import transaction
+    from engagement.members import service as members
+    from engagement.members.schemas import MemberCreate
+    from referrals import binding
+
+    async with transaction(services.pool) as conn:
+        data = MemberCreate(external_id=f"phone:{phone}", phone=phone, name=name,
+                            share_code=code)
+        member, created = await members.create_or_get_member(conn, shop.id, data)
+        assert created
+        bound = await binding.bind_on_join(conn, merchant_id=shop.id, member_id=member.id,
+                                           share_code=code, now=services.clock.now(), ip=ip)
+    assert bound is not None
+    return member.id, bound.status
