@@ -231,7 +231,7 @@ async def held_for_review(conn: Conn, merchant_id: str, limit: int) -> list[asyn
     """Held bindings, oldest first, with who joined, under whom, and how many joined through
     the same link from the same address within the hour before."""
     return await conn.fetch(
-        """SELECT b.member_id, b.referrer_id, b.hold_reason, b.created_at, b.ip::text AS ip,
+        """SELECT b.member_id, b.referrer_id, b.hold_reason, b.created_at, host(b.ip) AS ip,
                   l.code AS share_code,
                   m.name AS member_name, m.phone AS member_phone,
                   m.external_id AS member_external_id,

@@ -35,10 +35,8 @@ OTHER_REASON = N_("需要人工确认")
 async def page(request: Request, user: ConsoleUser) -> Response:
     pool = services(request).pool
     rows = await queries.held_for_review(pool, user.merchant.id, ROWS)
-    program = await queries.program(pool, user.merchant.id)
     return render_page(request, user, "console/bindings.html", {
-        "rows": rows, "reasons": REASONS, "other_reason": OTHER_REASON,
-        "cap": program["max_joins_per_ip_per_hour"] if program is not None else None},
+        "rows": rows, "reasons": REASONS, "other_reason": OTHER_REASON},
         active="bindings")
 
 
