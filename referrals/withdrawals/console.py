@@ -10,6 +10,7 @@ from starlette.responses import Response
 from engagement.console.forms import TOO_LARGE, Form
 from engagement.console.shell import MANAGERS, ConsoleUser, page_route, redirect, render_page
 from engagement.kit.domain import NavItem
+from engagement.kit.errors import NotFound
 from engagement.kit.http import read_form
 from engagement.kit.i18n import N_
 from engagement.kit.state import services
@@ -54,8 +55,16 @@ def _decided() -> Response:
     return redirect(f"{PATH}?status=requested", "withdrawal_decided")
 
 
+async def _requested_id(request: Request, user: ConsoleUser) -> str:
+    """The path's withdrawal, which must be this merchant's (404 before the form is read)."""
+    withdrawal_id: str = request.path_params["withdrawal_id"]
+    if await queries.by_id(services(request).pool, user.merchant.id, withdrawal_id) is None:
+        raise NotFound("No such withdrawal.")
+    return withdrawal_id
+
+
 async def pay(request: Request, user: ConsoleUser) -> Response:
-    withdrawal_id = request.path_params["withdrawal_id"]
+    withdrawal_id = await _requested_id(request, user)
     data = await read_form(request)
     form = Form(data)
     method = data.get("method", "")
@@ -79,7 +88,7 @@ async def pay(request: Request, user: ConsoleUser) -> Response:
 
 
 async def reject(request: Request, user: ConsoleUser) -> Response:
-    withdrawal_id = request.path_params["withdrawal_id"]
+    withdrawal_id = await _requested_id(request, user)
     data = await read_form(request)
     form = Form(data)
     reason = form.text("reason", required=True, max_length=200)
