@@ -10,7 +10,7 @@ import httpx
 
 from engagement.kit.state import Services
 from tests.factories import Factory
-from tests.referrals.helpers import program
+from tests.referrals.helpers import program, refund
 from tests.referrals.withdrawal_helpers import balance, earner, ledger_sums, withdraw
 
 
@@ -173,3 +173,26 @@ async def test_withdrawal_endpoints_are_in_the_openapi_document(
     assert "get" in paths["/api/v1/withdrawals"]
     assert "post" in paths["/api/v1/withdrawals/{withdrawal_id}/pay"]
     assert "post" in paths["/api/v1/withdrawals/{withdrawal_id}/reject"]
+
+
+async def test_a_refund_after_the_withdrawal_leaves_a_debt_that_blocks_the_next(
+        client: httpx.AsyncClient, factory: Factory, services: Services) -> None:
+    shop, member = await earner(factory, services, available=1000)
+    paid = (await withdraw(client, member, 1000)).json()
+    assert (await client.post(f"/api/v1/withdrawals/{paid['id']}/pay", json={"method": "cash"},
+                              headers=shop.headers)).status_code == 200
+    # The friend's order is half refunded: its released commission is clawed back in part.
+    r = await refund(client, shop, f"o-{member.id}", 5000)
+    assert r.status_code == 201, r.text
+    shown = await balance(client, member)
+    assert (shown["available"], shown["paid"]) == (-500, 1000)
+    assert {k: shown[k] for k in ("available", "requested", "paid")} \
+        == await ledger_sums(services, member.id)
+    refused = await withdraw(client, member, 100)
+    assert refused.status_code == 409
+    assert refused.json()["error"]["details"]["available"] == 0
+    page_client = client
+    page_client.cookies.clear()
+    await page_client.get(f"/m/enter?token={member.token}")
+    page = (await page_client.get("/m/referrals", headers={"Accept": "text/html"})).text
+    assert "data-available>-¥5<" in page and "data-withdraw-empty" in page
