@@ -56,7 +56,14 @@ def _program_form(program: Any) -> dict[str, Any]:
         "levels": [_percent_text(r) for r in rates],
         "trigger": program.trigger, "hold_days": str(program.hold_days),
         "daily_cap": str(program.max_paid_referrals_per_day or ""),
-        "ip_cap": str(program.max_joins_per_ip_per_hour or "")}
+        "ip_cap": str(program.max_joins_per_ip_per_hour or ""),
+        "min_withdrawal": _yuan_text(program.min_withdrawal)}
+
+
+def _yuan_text(cents: int) -> str:
+    """Cents as the yuan typed in the form: 100 -> "1", 150 -> "1.5"."""
+    yuan, rest = divmod(cents, 100)
+    return f"{yuan}.{rest:02d}".rstrip("0") if rest else str(yuan)
 
 
 async def _overview(request: Request, user: ConsoleUser, *, form: dict[str, Any] | None = None,
@@ -98,7 +105,10 @@ def _read_program(raw: bytes, data: dict[str, str]) -> dict[str, Any]:
               "trigger": shown["trigger"],
               "hold_days": form.integer("hold_days", required=True, minimum=0, maximum=365),
               "max_paid_referrals_per_day": form.integer("daily_cap", minimum=1),
-              "max_joins_per_ip_per_hour": form.integer("ip_cap", minimum=1)}
+              "max_joins_per_ip_per_hour": form.integer("ip_cap", minimum=1),
+              "min_withdrawal": form.yuan("min_withdrawal")}
+    if values["min_withdrawal"] is None:  # left blank: the program's default (¥1)
+        del values["min_withdrawal"]
     if not rates and "level-1" not in form.errors:
         form.errors["level-1"] = N_("至少设置一级佣金比例")
     form.raise_if_invalid()
@@ -109,6 +119,7 @@ def _read_program(raw: bytes, data: dict[str, str]) -> dict[str, Any]:
 _PROGRAM_FIELDS = {"levels": "level-1", "hold_days": "hold_days",
                    "max_paid_referrals_per_day": "daily_cap",
                    "max_joins_per_ip_per_hour": "ip_cap", "trigger": "trigger",
+                   "min_withdrawal": "min_withdrawal",
                    "reward_coupon_template_id": "reward",
                    "share_coupon_template_ids": "reward"}
 
@@ -142,7 +153,7 @@ def _shown(raw: bytes, data: dict[str, str]) -> dict[str, Any]:
             "levels": [data.get(f"level-{n}", "").strip() for n in range(1, MAX_LEVELS + 1)],
             "trigger": data.get("trigger", "every_order"),
             "hold_days": data.get("hold_days", ""), "daily_cap": data.get("daily_cap", ""),
-            "ip_cap": data.get("ip_cap", "")}
+            "ip_cap": data.get("ip_cap", ""), "min_withdrawal": data.get("min_withdrawal", "")}
 
 
 async def _member(request: Request, user: ConsoleUser) -> asyncpg.Record:

@@ -7,17 +7,23 @@ from engagement.kit import hooks
 from engagement.kit.domain import CronSpec, Domain, JobSpec, NavItem
 from engagement.kit.i18n import N_
 from engagement.members.share_codes import ShareCodes
-from referrals import binding, console, demo, pages, tasks
+from referrals import binding, console, demo, pages, review_console, tasks
 from referrals.routes import routes as referral_routes
+from referrals.withdrawals import console as withdrawal_console
+from referrals.withdrawals import pages as withdrawal_pages
+from referrals.withdrawals import routes as withdrawal_routes
 
 RELEASE_COMMISSIONS = JobSpec("referrals.release_commissions", tasks.release_commissions)
 
 DOMAIN = Domain(
     name="referrals",
-    routes=(*referral_routes, *pages.routes),
-    console_routes=tuple(console.routes),
-    console_nav=(NavItem("referrals", "/console/referrals", N_("全民拓客"), order=40),),
-    console_notices={"program_saved": N_("拓客设置已保存")},
+    routes=(*referral_routes, *withdrawal_routes.routes, *pages.routes,
+            *withdrawal_pages.routes),
+    console_routes=(*console.routes, *withdrawal_console.routes, *review_console.routes),
+    console_nav=(NavItem("referrals", "/console/referrals", N_("全民拓客"), order=40),
+                 withdrawal_console.NAV, review_console.NAV),
+    console_notices={"program_saved": N_("拓客设置已保存"), **withdrawal_console.NOTICES,
+                     **review_console.NOTICES},
     console_member_sections=(("referrals", console.member_section),),
     home_sections=(("referrals.invite", pages.home_card),),
     jobs=(RELEASE_COMMISSIONS,),

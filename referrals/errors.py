@@ -5,8 +5,9 @@ from __future__ import annotations
 from engagement.kit.errors import Conflict, InvalidInput, NotFound
 from engagement.members.service import UnknownShareCode
 
-__all__ = ["BindingNotHeld", "NotNewMember", "ProgramNotFound", "ReferralProgramDisabled",
-           "SelfReferral", "TemplateNotShareable", "UnknownShareCode"]
+__all__ = ["BelowMinWithdrawal", "BindingNotHeld", "InsufficientCommission", "NotNewMember",
+           "ProgramNotFound", "ReferralProgramDisabled", "SelfReferral", "TemplateNotShareable",
+           "UnknownShareCode", "WithdrawalAlreadyPaid", "WithdrawalAlreadyRejected"]
 
 
 class ReferralProgramDisabled(Conflict):
@@ -32,3 +33,20 @@ class NotNewMember(Conflict):
 
 class BindingNotHeld(Conflict):
     code, message = "binding_not_held", "This binding is not waiting for review."
+
+
+class InsufficientCommission(Conflict):
+    code, message = ("insufficient_commission",
+                     "The amount is more than the commission available to withdraw.")
+
+
+class BelowMinWithdrawal(InvalidInput):
+    code, message = "below_min_withdrawal", "The amount is below this merchant's minimum."
+
+
+class WithdrawalAlreadyPaid(Conflict):
+    code, message = "withdrawal_already_paid", "This withdrawal has already been paid."
+
+
+class WithdrawalAlreadyRejected(Conflict):
+    code, message = "withdrawal_already_rejected", "This withdrawal has already been rejected."

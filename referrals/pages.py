@@ -3,6 +3,7 @@ referrer's own page (/m/referrals), and the referral card on the member home."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -22,9 +23,12 @@ from referrals import binding, queries, service
 from referrals.ledger import queries as ledger_queries
 from referrals.ledger import service as ledger
 from referrals.phones import mask_phone
+from referrals.withdrawals import queries as withdrawal_queries
+from referrals.withdrawals import service as withdrawal_service
 
 # Ledger lines shown on the referrer page; the full ledger is in the merchant API.
 RECENT_ENTRIES = 20
+RECENT_WITHDRAWALS = 10
 
 
 async def landing(request: Request) -> Response:
@@ -70,8 +74,29 @@ async def qr(request: Request) -> Response:
 async def mine(request: Request) -> Response:
     principal = await optional_member(request)
     if principal is None:
-        return render(request, "message.html", {
-            "title": "请先登录", "message": "请通过商家发给你的链接进入会员中心。"}, status=401)
+        return signed_out(request)
+    notice = request.query_params.get("notice")
+    return await render_mine(request, principal,
+                             notice=notice if notice in MINE_NOTICES else None)
+
+
+def signed_out(request: Request) -> Response:
+    return render(request, "message.html", {
+        "title": "请先登录", "message": "请通过商家发给你的链接进入会员中心。"}, status=401)
+
+
+# Confirmations the referrer page shows after a redirect (?notice=key).
+MINE_NOTICES = {"withdrawal_requested"}
+
+
+async def render_mine(request: Request, principal: MemberPrincipal, *,
+                      form: dict[str, str] | None = None, error: str | None = None,
+                      error_params: dict[str, str] | None = None,
+                      confirm: dict[str, Any] | None = None, notice: str | None = None,
+                      status: int = 200) -> Response:
+    """The referrer page: balances, the share link, invitees, the withdrawal form (or its
+    confirmation step, ``confirm``: the amount and the form's idempotency key) and the
+    recent ledger and withdrawals."""
     svc = services(request)
     async with svc.unit() as unit:
         view = await service.my_referrals(unit.conn, principal.merchant.id,
@@ -80,9 +105,16 @@ async def mine(request: Request) -> Response:
         entries = await ledger_queries.entries_of_member(unit.conn, principal.member_id, None,
                                                   RECENT_ENTRIES)
         program = await queries.program(unit.conn, principal.merchant.id)
+        withdrawals = await withdrawal_queries.of_member(unit.conn, principal.member_id,
+                                                         RECENT_WITHDRAWALS)
+        minimum = await withdrawal_service.min_withdrawal(unit.conn, principal.merchant.id)
     return render(request, "referrals/mine.html", {
         "merchant": principal.merchant, "view": view, "program": program,
-        "entries": [service.commission_out(e) for e in entries]})
+        "entries": [service.commission_out(e) for e in entries],
+        "withdrawals": withdrawals, "min_withdrawal": minimum, "form": form or {},
+        "error": error, "error_params": error_params or {}, "confirm": confirm,
+        "notice": notice, "pay_method_labels": withdrawal_service.PAY_METHOD_LABELS},
+        status=status)
 
 
 async def home_card(request: Request, principal: MemberPrincipal) -> HomeSection | None:

@@ -8,7 +8,7 @@ Conn = asyncpg.Connection | asyncpg.Pool
 
 _PROGRAM = """merchant_id, enabled, reward_coupon_template_id, share_template_ids,
     level_rates_bp, trigger, hold_days, max_paid_referrals_per_day, max_joins_per_ip_per_hour,
-    updated_at"""
+    min_withdrawal, updated_at"""
 _LINK = "id, merchant_id, member_id, code, coupon_template_id, joins, created_at"
 
 
@@ -23,13 +23,14 @@ async def upsert_program(conn: asyncpg.Connection, *, merchant_id: str, enabled:
                          reward_template_id: str | None, share_template_ids: list[str],
                          level_rates_bp: list[int], trigger: str, hold_days: int,
                          max_paid_referrals_per_day: int | None,
-                         max_joins_per_ip_per_hour: int | None,
+                         max_joins_per_ip_per_hour: int | None, min_withdrawal: int,
                          now: datetime) -> asyncpg.Record:
     row = await conn.fetchrow(
         f"""INSERT INTO referral_programs AS p (merchant_id, enabled, reward_coupon_template_id,
                 share_template_ids, level_rates_bp, trigger, hold_days,
-                max_paid_referrals_per_day, max_joins_per_ip_per_hour, updated_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                max_paid_referrals_per_day, max_joins_per_ip_per_hour, min_withdrawal,
+                updated_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
             ON CONFLICT (merchant_id) DO UPDATE SET
                 enabled = EXCLUDED.enabled,
                 reward_coupon_template_id = EXCLUDED.reward_coupon_template_id,
@@ -38,10 +39,11 @@ async def upsert_program(conn: asyncpg.Connection, *, merchant_id: str, enabled:
                 hold_days = EXCLUDED.hold_days,
                 max_paid_referrals_per_day = EXCLUDED.max_paid_referrals_per_day,
                 max_joins_per_ip_per_hour = EXCLUDED.max_joins_per_ip_per_hour,
+                min_withdrawal = EXCLUDED.min_withdrawal,
                 updated_at = EXCLUDED.updated_at
             RETURNING {_PROGRAM}""",
         merchant_id, enabled, reward_template_id, share_template_ids, level_rates_bp, trigger,
-        hold_days, max_paid_referrals_per_day, max_joins_per_ip_per_hour, now,
+        hold_days, max_paid_referrals_per_day, max_joins_per_ip_per_hour, min_withdrawal, now,
     )
     assert row is not None
     return row
@@ -223,3 +225,27 @@ async def referral_counts(conn: Conn, merchant_id: str) -> asyncpg.Record:
     )
     assert row is not None
     return row
+
+
+async def held_for_review(conn: Conn, merchant_id: str, limit: int) -> list[asyncpg.Record]:
+    """Held bindings, oldest first, with who joined, under whom, and how many joined through
+    the same link from the same address within the hour before."""
+    return await conn.fetch(
+        """SELECT b.member_id, b.referrer_id, b.hold_reason, b.created_at, host(b.ip) AS ip,
+                  l.code AS share_code,
+                  m.name AS member_name, m.phone AS member_phone,
+                  m.external_id AS member_external_id,
+                  r.name AS referrer_name, r.phone AS referrer_phone,
+                  r.external_id AS referrer_external_id,
+                  (SELECT count(*) FROM referral_bindings o
+                   WHERE o.share_link_id = b.share_link_id AND o.ip = b.ip
+                     AND o.created_at > b.created_at - interval '1 hour'
+                     AND o.created_at <= b.created_at) AS joins_in_hour
+           FROM referral_bindings b
+           JOIN members m ON m.id = b.member_id
+           JOIN members r ON r.id = b.referrer_id
+           LEFT JOIN share_links l ON l.id = b.share_link_id
+           WHERE b.merchant_id = $1 AND b.status = 'held'
+           ORDER BY b.created_at, b.member_id LIMIT $2""",
+        merchant_id, limit,
+    )

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from annotated_types import Le
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
-from engagement.kit.fields import BasisPoints, Count, Ident, PositiveInt4
+from engagement.kit.fields import BasisPoints, Count, Ident, PositiveCents, PositiveInt4
 from engagement.kit.pagination import PageQuery
 
 Trigger = Literal["first_order", "every_order"]
@@ -53,6 +53,8 @@ class ProgramIn(BaseModel):
         default=5,
         description="joins through one link from one address per hour before further "
                     "bindings are held for review")
+    min_withdrawal: PositiveCents = Field(
+        default=100, description="cents: the smallest withdrawal a member may request")
 
     @field_validator("levels")
     @classmethod
@@ -71,6 +73,7 @@ class ProgramOut(BaseModel):
     hold_days: int
     max_paid_referrals_per_day: int | None
     max_joins_per_ip_per_hour: int | None
+    min_withdrawal: int
     updated_at: datetime
 
 
@@ -93,12 +96,15 @@ class ShareLinkOut(BaseModel):
 
 
 class Balance(BaseModel):
-    """Cents; each is a sum of ledger entries (see referrals.ledger)."""
+    """Cents; each is a sum of ledger entries (see referrals.ledger): available is what was
+    released, less clawbacks, less withdrawals requested or paid."""
 
     pending: int
     available: int
     reversed: int
     held: int
+    requested: int = Field(description="withdrawals awaiting the merchant")
+    paid: int = Field(description="withdrawals the merchant has paid out")
 
 
 class CommissionOut(BaseModel):

@@ -37,7 +37,7 @@ def program_out(row: asyncpg.Record) -> ProgramOut:
         hold_days=row["hold_days"],
         max_paid_referrals_per_day=row["max_paid_referrals_per_day"],
         max_joins_per_ip_per_hour=row["max_joins_per_ip_per_hour"],
-        updated_at=row["updated_at"])
+        min_withdrawal=row["min_withdrawal"], updated_at=row["updated_at"])
 
 
 async def put_program(conn: asyncpg.Connection, merchant_id: str, data: ProgramIn,
@@ -56,7 +56,8 @@ async def put_program(conn: asyncpg.Connection, merchant_id: str, data: ProgramI
         share_template_ids=list(dict.fromkeys(data.share_coupon_template_ids)),
         level_rates_bp=[level.rate_bp for level in data.levels], trigger=data.trigger,
         hold_days=data.hold_days, max_paid_referrals_per_day=data.max_paid_referrals_per_day,
-        max_joins_per_ip_per_hour=data.max_joins_per_ip_per_hour, now=now)
+        max_joins_per_ip_per_hour=data.max_joins_per_ip_per_hour,
+        min_withdrawal=data.min_withdrawal, now=now)
     return program_out(row)
 
 

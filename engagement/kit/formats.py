@@ -13,7 +13,9 @@ from engagement.kit.i18n import gettext as _
 
 
 def money(cents: int) -> str:
-    """Integer cents as yuan: 1000 -> '¥10', 990 -> '¥9.9'."""
+    """Integer cents as yuan: 1000 -> '¥10', 990 -> '¥9.9', -50 -> '-¥0.5'."""
+    if int(cents) < 0:
+        return f"-{money(-int(cents))}"
     yuan, rest = divmod(int(cents), 100)
     if rest == 0:
         return f"¥{yuan}"

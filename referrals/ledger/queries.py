@@ -134,18 +134,30 @@ async def set_accrual_status(conn: asyncpg.Connection, entry_id: str, status: st
 
 async def balance(conn: Conn, beneficiary_id: str) -> asyncpg.Record:
     """Sums of entries. A reversal or clawback counts where its accrual stands now (pending
-    before the release, available after); entries of rejected accruals count nowhere."""
+    before the release, available after); entries of rejected accruals count nowhere.
+    Withdrawals requested or paid (commission_withdrawals) come out of available."""
     row = await conn.fetchrow(
-        """SELECT coalesce(sum(e.amount) FILTER (WHERE a.status = 'pending'), 0) AS pending,
-                  coalesce(sum(e.amount) FILTER (WHERE a.status = 'available'), 0) AS available,
-                  coalesce(sum(e.amount) FILTER (WHERE a.status = 'held'), 0) AS held,
-                  coalesce(-sum(e.amount) FILTER (WHERE e.kind <> 'accrual'
-                                                  AND a.status <> 'rejected'), 0) AS reversed
-           FROM commission_entries e
-           JOIN commission_entries a
-             ON a.merchant_id = e.merchant_id AND a.order_id = e.order_id
-            AND a.beneficiary_id = e.beneficiary_id AND a.level = e.level AND a.cause = 'order'
-           WHERE e.beneficiary_id = $1""",
+        """WITH w AS (
+               SELECT coalesce(sum(amount) FILTER (WHERE status = 'requested'), 0) AS requested,
+                      coalesce(sum(amount) FILTER (WHERE status = 'paid'), 0) AS paid
+               FROM commission_withdrawals WHERE member_id = $1),
+           c AS (
+               SELECT coalesce(sum(e.amount) FILTER (WHERE a.status = 'pending'), 0) AS pending,
+                      coalesce(sum(e.amount) FILTER (WHERE a.status = 'available'), 0)
+                          AS released,
+                      coalesce(sum(e.amount) FILTER (WHERE a.status = 'held'), 0) AS held,
+                      coalesce(-sum(e.amount) FILTER (WHERE e.kind <> 'accrual'
+                                                      AND a.status <> 'rejected'), 0)
+                          AS reversed
+               FROM commission_entries e
+               JOIN commission_entries a
+                 ON a.merchant_id = e.merchant_id AND a.order_id = e.order_id
+                AND a.beneficiary_id = e.beneficiary_id AND a.level = e.level
+                AND a.cause = 'order'
+               WHERE e.beneficiary_id = $1)
+           SELECT c.pending, c.released - w.requested - w.paid AS available, c.held,
+                  c.reversed, w.requested, w.paid
+           FROM c, w""",
         beneficiary_id,
     )
     assert row is not None
@@ -182,18 +194,25 @@ async def top_referrers(conn: Conn, merchant_id: str, limit: int) -> list[asyncp
 
 
 async def merchant_commission_totals(conn: Conn, merchant_id: str) -> asyncpg.Record:
-    """A merchant's commission by status, summed as ``balance`` sums one member's."""
+    """A merchant's commission by status, summed as ``balance`` sums one member's
+    (withdrawals requested or paid come out of available)."""
     row = await conn.fetchrow(
-        f"""SELECT coalesce(sum(e.amount) FILTER (WHERE a.status = 'held'), 0) AS held,
+        f"""WITH w AS (
+                SELECT coalesce(sum(amount) FILTER (WHERE status = 'requested'), 0)
+                           AS requested,
+                       coalesce(sum(amount) FILTER (WHERE status = 'paid'), 0) AS paid
+                FROM commission_withdrawals WHERE merchant_id = $1)
+            SELECT coalesce(sum(e.amount) FILTER (WHERE a.status = 'held'), 0) AS held,
                    coalesce(sum(e.amount) FILTER (WHERE a.status = 'pending'), 0) AS pending,
                    coalesce(sum(e.amount) FILTER (WHERE a.status = 'available'), 0)
-                       AS available,
+                       - min(w.requested) - min(w.paid) AS available,
                    coalesce(-sum(e.amount) FILTER (WHERE e.kind <> 'accrual'
                                                    AND a.status <> 'rejected'), 0) AS reversed,
                    coalesce(sum(e.amount) FILTER (WHERE e.kind = 'accrual'
-                                                  AND a.status = 'rejected'), 0) AS rejected
-            FROM commission_entries e {_ACCRUAL_OF}
-            WHERE e.merchant_id = $1""",
+                                                  AND a.status = 'rejected'), 0) AS rejected,
+                   min(w.requested) AS requested, min(w.paid) AS paid
+            FROM w LEFT JOIN (commission_entries e {_ACCRUAL_OF}) ON e.merchant_id = $1
+            """,
         merchant_id,
     )
     assert row is not None

@@ -149,4 +149,5 @@ async def review_held(conn: asyncpg.Connection, merchant_id: str, member_id: str
 async def balance(conn: asyncpg.Connection | asyncpg.Pool, member_id: str) -> Balance:
     row = await queries.balance(conn, member_id)
     return Balance(pending=row["pending"], available=row["available"],
-                   reversed=row["reversed"], held=row["held"])
+                   reversed=row["reversed"], held=row["held"], requested=row["requested"],
+                   paid=row["paid"])

@@ -29,3 +29,30 @@
     });
   }
 })();
+
+// The withdrawal forms: while the post is on its way the button says so and cannot be
+// pressed twice (the confirmation's key makes a second post harmless anyway).
+(function () {
+  "use strict";
+  document.querySelectorAll("form[data-busy]").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      var button = form.querySelector("button[type=submit]");
+      if (!button) return;
+      window.setTimeout(function () {
+        button.setAttribute("data-idle-label", button.textContent);
+        button.disabled = true;
+        button.setAttribute("aria-busy", "true");
+        if (button.getAttribute("data-busy-label")) {
+          button.textContent = button.getAttribute("data-busy-label");
+        }
+      }, 0);
+    });
+  });
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("button[aria-busy=true]").forEach(function (button) {
+      button.disabled = false;
+      button.removeAttribute("aria-busy");
+      button.textContent = button.getAttribute("data-idle-label") || button.textContent;
+    });
+  });
+})();

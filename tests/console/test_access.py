@@ -120,9 +120,16 @@ async def _targets(shop: Console, factory: Factory, services: Services) -> dict[
     order = await factory.client.post("/api/v1/orders", headers=shop.merchant.headers, json={
         "id": "ord-access-1", "member_id": member.id, "amount": 1000})
     assert order.status_code == 201, order.text
+    # A withdrawal waiting to be paid (written directly: the member need not have earned it
+    # for the console's routes to be tried on it).
+    await services.pool.execute(
+        """INSERT INTO commission_withdrawals (id, merchant_id, member_id, amount, status,
+                                               created_at)
+           VALUES ('wdr_ACCESS1', $1, $2, 500, 'requested', now())""",
+        shop.merchant.id, member.id)
     return {"template_id": template["id"], "campaign_id": campaign["id"],
             "member_id": member.id, "user_id": cashier, "key_id": key_id,
-            "order_id": "ord-access-1"}
+            "order_id": "ord-access-1", "withdrawal_id": "wdr_ACCESS1"}
 
 
 def _console_routes(app: Any, method: str) -> list[str]:
@@ -138,7 +145,7 @@ async def _snapshot(services: Services) -> list[Any]:
     rows = []
     for table in ("coupon_templates", "campaigns", "campaign_prizes", "referral_programs",
                   "members", "merchant_users", "stores", "api_keys", "orders",
-                  "order_refunds"):
+                  "order_refunds", "commission_withdrawals", "referral_bindings"):
         rows.append([dict(r) for r in await services.pool.fetch(
             f"SELECT * FROM {table} ORDER BY 1")])
     return rows

@@ -54,9 +54,10 @@ async def commissions(client: httpx.AsyncClient, shop: MerchantHandle,
 
 def balance_from_items(items: list[dict[str, Any]]) -> dict[str, int]:
     """Balances recomputed from the entries alone: a reversal counts where its accrual
-    stands (pending or available), the way referrals.ledger documents."""
+    stands (pending or available), the way referrals.ledger documents. Withdrawals are not
+    commission entries: for a member who made none, requested and paid are zero."""
     accruals = {(i["order_id"], i["level"]): i["status"] for i in items if i["kind"] == "accrual"}
-    out = {"pending": 0, "available": 0, "held": 0, "reversed": 0}
+    out = {"pending": 0, "available": 0, "held": 0, "reversed": 0, "requested": 0, "paid": 0}
     for item in items:
         state = accruals[(item["order_id"], item["level"])]
         if state in out:

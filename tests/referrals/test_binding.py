@@ -189,7 +189,8 @@ async def test_many_joins_from_one_address_are_held_for_review(
     for n, (member_id, _) in enumerate(joined):
         assert (await order(client, shop, f"o{n}", member_id, 10_000)).status_code == 201
     ledger = await commissions(client, shop, a.id)
-    assert ledger["balance"] == {"pending": 2000, "available": 0, "reversed": 0, "held": 2000}
+    assert ledger["balance"] == {"pending": 2000, "available": 0, "reversed": 0, "held": 2000,
+        "requested": 0, "paid": 0}
     r = await client.post(f"/api/v1/referral-bindings/{joined[2][0]}/approve",
                           headers=shop.headers)
     assert r.status_code == 200 and r.json()["status"] == "active"
@@ -200,7 +201,8 @@ async def test_many_joins_from_one_address_are_held_for_review(
                               headers=shop.headers)
     assert again.status_code == 409 and again.json()["error"]["code"] == "binding_not_held"
     ledger = await commissions(client, shop, a.id)
-    assert ledger["balance"] == {"pending": 3000, "available": 0, "reversed": 0, "held": 0}
+    assert ledger["balance"] == {"pending": 3000, "available": 0, "reversed": 0, "held": 0,
+        "requested": 0, "paid": 0}
     assert sorted(i["status"] for i in ledger["items"]) == ["pending"] * 3 + ["rejected"]
     # Nothing flows across a rejected binding later either.
     assert (await order(client, shop, "o-late", joined[3][0], 10_000)).status_code == 201

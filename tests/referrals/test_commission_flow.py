@@ -63,7 +63,8 @@ async def test_chain_accrues_releases_reverses_and_claws_back(
         == [(1, 2000, "pending", "pos-1001")]
     assert [(i["level"], i["amount"], i["status"]) for i in ledger_a["items"]] == [
         (2, 1000, "pending")]
-    assert ledger_b["balance"] == {"pending": 2000, "available": 0, "reversed": 0, "held": 0}
+    assert ledger_b["balance"] == {"pending": 2000, "available": 0, "reversed": 0, "held": 0,
+        "requested": 0, "paid": 0}
     assert (await commissions(client, shop, c.id))["items"] == []
 
     # A partial refund during the hold reverses pending commission in proportion.
@@ -71,9 +72,11 @@ async def test_chain_accrues_releases_reverses_and_claws_back(
     ledger_b = await commissions(client, shop, b.id)
     ledger_a = await commissions(client, shop, a.id)
     assert ledger_b["balance"] == {"pending": net(1000, 20_000, 5000), "available": 0,
-                                   "reversed": 500, "held": 0}
+                                   "reversed": 500, "held": 0,
+        "requested": 0, "paid": 0}
     assert ledger_a["balance"] == {"pending": net(500, 20_000, 5000), "available": 0,
-                                   "reversed": 250, "held": 0}
+                                   "reversed": 250, "held": 0,
+        "requested": 0, "paid": 0}
     assert {i["kind"] for i in ledger_b["items"]} == {"accrual", "reversal"}
 
     # Not yet: one second before the hold ends nothing is released.
@@ -85,8 +88,10 @@ async def test_chain_accrues_releases_reverses_and_claws_back(
     await drain(settings, clock)  # a real worker runs the job
     ledger_b = await commissions(client, shop, b.id)
     ledger_a = await commissions(client, shop, a.id)
-    assert ledger_b["balance"] == {"pending": 0, "available": 1500, "reversed": 500, "held": 0}
-    assert ledger_a["balance"] == {"pending": 0, "available": 750, "reversed": 250, "held": 0}
+    assert ledger_b["balance"] == {"pending": 0, "available": 1500, "reversed": 500, "held": 0,
+        "requested": 0, "paid": 0}
+    assert ledger_a["balance"] == {"pending": 0, "available": 750, "reversed": 250, "held": 0,
+        "requested": 0, "paid": 0}
     # A rerun of the job changes nothing.
     assert await referral_tasks.release_commissions({"services": services}) == 0
 

@@ -196,13 +196,15 @@ async def _check(conn: asyncpg.Connection, world: World, rates: list[int], trigg
         if state == "available":
             assert accrual[0]["available_at"] <= now
         b = balances.setdefault(beneficiary, {"pending": 0, "available": 0, "reversed": 0,
-                                              "held": 0})
+                                              "held": 0,
+        "requested": 0, "paid": 0})
         b[state] += total
         b["reversed"] -= sum(e["amount"] for e in group if e["kind"] != "accrual")
     for beneficiary in world.chain:
         shown = await queries.balance(conn, beneficiary)
         assert dict(shown) == balances.get(beneficiary, {"pending": 0, "available": 0,
-                                                         "reversed": 0, "held": 0})
+                                                         "reversed": 0, "held": 0,
+        "requested": 0, "paid": 0})
         assert shown["pending"] >= 0 and shown["available"] >= 0
 
     # A final release leaves exactly the accruals still inside their hold pending.
