@@ -16,6 +16,7 @@ from tests.browser.conftest import SCREENSHOTS, Phone, open_phone
 from tests.browser.test_console import EMAIL, LAPTOP, TABLET, _fits_width, _sign_in
 from tests.console.helpers import add_user
 from tests.factories import Factory
+from tests.loyalty.helpers import adjust
 
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
 HOOK_URL = "https://93.184.215.14/hooks/engagement"  # a public address: no DNS needed
@@ -44,6 +45,8 @@ async def test_a_merchant_sets_up_loyalty_in_the_console(
         device: str) -> None:
     shop = await factory.merchant("拾光咖啡")
     await add_user(services, shop, EMAIL)
+    member = await factory.member(shop, name="小林", phone="13800001234")
+    assert (await adjust(factory.client, member, 30)).status_code == 201
     browser = await open_phone(chromium, live_server, **(LAPTOP if device == "laptop"
                                                          else TABLET))
     try:
@@ -123,6 +126,24 @@ async def test_a_merchant_sets_up_loyalty_in_the_console(
         await page.click('[data-action="deliveries"]')
         await page.wait_for_selector("[data-deliveries-empty]")
         await _shot(page, device, "webhook-deliveries")
+
+        # A member's points by hand: too many first (said in words), then right.
+        await page.click('[data-nav="members"]')
+        await page.click(f'a[href="/console/members/{member.id}"]')
+        await page.click('[data-action="adjust-points"]')
+        await page.check('input[name="direction"][value="subtract"]')
+        await page.fill("#amount", "100")
+        await page.fill("#reason", "兑换店内礼品")
+        await page.click('button[data-action="adjust-points"]')
+        await page.wait_for_selector('[data-error-for="amount"]')
+        assert "最多只能扣 30" in await page.inner_text('[data-error-for="amount"]')
+        browser.console_errors.clear()  # the 409: expected
+        await _shot(page, device, "member-points-refused")
+        await page.fill("#amount", "10")
+        await page.click('button[data-action="adjust-points"]')
+        await _saved(browser)
+        assert (await page.inner_text("[data-points]")).strip() == "20"
+        await _shot(page, device, "member-points")
 
         # And a cashier for the till.
         await page.click('[data-nav="staff"]')
