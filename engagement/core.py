@@ -28,6 +28,7 @@ from engagement.orders import console as order_console
 from engagement.orders import service as orders
 from engagement.orders import summary as till_summary
 from engagement.orders.routes import routes as order_routes
+from engagement.points import console as points_console
 from engagement.points import pages as points_pages
 from engagement.points import service as points
 from engagement.points import tasks as points_tasks
@@ -51,17 +52,19 @@ DOMAIN = Domain(
             *points_pages.routes, *member_profile.routes),
     console_routes=(*console.routes, *coupon_console.routes, *member_console.routes,
                     *staff_console.routes, *store_console.routes, *merchant_console.routes,
-                    *till_console.routes, *order_console.routes, *till_summary.routes),
+                    *till_console.routes, *order_console.routes, *till_summary.routes,
+                    *points_console.routes),
     console_nav=(NavItem("coupons", "/console/coupons", N_("优惠券"), order=20),
                  NavItem("members", "/console/members", N_("会员"), order=30),
                  NavItem("orders", "/console/orders", N_("订单"), order=34),
                  NavItem("summary", "/console/till-summary", N_("日结"), order=36),
+                 NavItem("points", points_console.PATH, N_("积分设置"), order=46),
                  NavItem("staff", "/console/staff", N_("员工"), order=80, allow=OWNER),
                  NavItem("stores", "/console/stores", N_("门店"), order=85, allow=OWNER),
                  NavItem("settings", "/console/settings", N_("设置"), order=90, allow=OWNER)),
     console_notices={**console.NOTICES, **coupon_console.NOTICES, **staff_console.NOTICES,
                      **store_console.NOTICES, **merchant_console.NOTICES,
-                     **order_console.NOTICES},
+                     **order_console.NOTICES, **points_console.NOTICES},
     home_sections=(("member_code", member_code.home_card), ("coupons", pages.coupons_section)),
     jobs=(PURGE_TOKENS, EXPIRE_COUPONS, EXPIRE_POINTS, PURGE_RESPONSES),
     crons=(

@@ -11,14 +11,18 @@ from engagement.loyalty.checkin import console as check_in_console
 from engagement.loyalty.checkin import pages as check_in_pages
 from engagement.loyalty.checkin.routes import routes as check_in_routes
 from engagement.loyalty.join.routes import routes as join_routes
+from engagement.loyalty.mall import console as mall_console
 from engagement.loyalty.mall import pages as mall_pages
 from engagement.loyalty.mall import service as mall
 from engagement.loyalty.mall.routes import routes as mall_routes
+from engagement.loyalty.sends import console as birthday_console
 from engagement.loyalty.sends import service as sends
 from engagement.loyalty.sends import tasks as send_tasks
 from engagement.loyalty.sends.routes import routes as send_routes
+from engagement.loyalty.tiers import console as tier_console
 from engagement.loyalty.tiers import tasks as tier_tasks
 from engagement.loyalty.tiers.routes import routes as tier_routes
+from engagement.loyalty.webhooks import console as webhook_console
 from engagement.loyalty.webhooks import service as webhooks
 from engagement.loyalty.webhooks import tasks as webhook_tasks
 from engagement.loyalty.webhooks.routes import routes as webhook_routes
@@ -36,9 +40,13 @@ DOMAIN = Domain(
             *check_in_routes, *check_in_pages.routes, *mall_pages.routes),
     home_sections=(("check_in", check_in_pages.home_card),
                    ("loyalty", loyalty_home.home_card)),
-    console_routes=tuple(check_in_console.routes),
-    console_nav=(check_in_console.NAV,),
-    console_notices=check_in_console.NOTICES,
+    console_routes=(*check_in_console.routes, *tier_console.routes, *mall_console.routes,
+                    *birthday_console.routes, *webhook_console.routes),
+    console_nav=(check_in_console.NAV, tier_console.NAV, mall_console.NAV, birthday_console.NAV,
+                 webhook_console.NAV),
+    console_notices={**check_in_console.NOTICES, **tier_console.NOTICES,
+                     **mall_console.NOTICES, **birthday_console.NOTICES,
+                     **webhook_console.NOTICES},
     jobs=(EVALUATE_TIERS, RUN_SEND, SCHEDULE_DAILY_SENDS, SWEEP_SENDS, DELIVER_WEBHOOKS),
     crons=(
         # After the day's points expiry (18:05 UTC), so tiers on points see today's balances.

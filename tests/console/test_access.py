@@ -117,6 +117,12 @@ async def _targets(shop: Console, factory: Factory, services: Services) -> dict[
                              role="cashier")
     key_id = await services.pool.fetchval("SELECT id FROM api_keys WHERE merchant_id = $1",
                                           shop.merchant.id)
+    reward = await factory.client.post("/api/v1/rewards", headers=shop.merchant.headers, json={
+        "coupon_template_id": template["id"], "cost_points": 10, "stock": 5})
+    webhook = await factory.client.post("/api/v1/webhooks", headers=shop.merchant.headers,
+                                        json={"url": "https://93.184.215.14/hooks",
+                                              "events": ["order.paid"]})
+    assert reward.status_code == 201 and webhook.status_code == 201, webhook.text
     order = await factory.client.post("/api/v1/orders", headers=shop.merchant.headers, json={
         "id": "ord-access-1", "member_id": member.id, "amount": 1000})
     assert order.status_code == 201, order.text
@@ -129,7 +135,11 @@ async def _targets(shop: Console, factory: Factory, services: Services) -> dict[
         shop.merchant.id, member.id)
     return {"template_id": template["id"], "campaign_id": campaign["id"],
             "member_id": member.id, "user_id": cashier, "key_id": key_id,
-            "order_id": "ord-access-1", "withdrawal_id": "wdr_ACCESS1"}
+            "order_id": "ord-access-1", "withdrawal_id": "wdr_ACCESS1",
+            "reward_id": reward.json()["id"],
+            "webhook_id": webhook.json()["id"],
+            "delivery_id": await services.pool.fetchval(
+                "SELECT id FROM webhook_deliveries WHERE merchant_id = $1", shop.merchant.id)}
 
 
 def _console_routes(app: Any, method: str) -> list[str]:

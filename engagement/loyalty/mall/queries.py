@@ -5,7 +5,8 @@ from datetime import datetime
 import asyncpg
 
 _REWARD = """r.id, r.coupon_template_id, t.name, t.discount, t.min_spend, r.cost_points,
-             r.stock, r.redeemed, r.stock - r.redeemed AS available, r.created_at"""
+             r.stock, r.redeemed, r.stock - r.redeemed AS available, r.active,
+             r.created_at"""
 
 
 async def insert_reward(conn: asyncpg.Connection, *, id: str, merchant_id: str,
@@ -30,13 +31,25 @@ async def reward_by_id(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str
 
 
 async def rewards_of_merchant(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
-                              cursor: str | None, limit: int) -> list[asyncpg.Record]:
+                              cursor: str | None, limit: int,
+                              include_inactive: bool = False) -> list[asyncpg.Record]:
     return await conn.fetch(
         f"""SELECT {_REWARD} FROM rewards r JOIN coupon_templates t ON t.id = r.coupon_template_id
-            WHERE r.merchant_id = $1 AND r.active AND ($2::text IS NULL OR r.id < $2)
+            WHERE r.merchant_id = $1 AND (r.active OR $4) AND ($2::text IS NULL OR r.id < $2)
             ORDER BY r.id DESC LIMIT $3""",
-        merchant_id, cursor, limit,
+        merchant_id, cursor, limit, include_inactive,
     )
+
+
+async def set_active(conn: asyncpg.Connection, merchant_id: str, reward_id: str,
+                     active: bool) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow(
+        f"""WITH r AS (UPDATE rewards SET active = $3 WHERE merchant_id = $1 AND id = $2
+                       RETURNING *)
+            SELECT {_REWARD} FROM r JOIN coupon_templates t ON t.id = r.coupon_template_id""",
+        merchant_id, reward_id, active,
+    )
+    return row
 
 
 async def take_one(conn: asyncpg.Connection, merchant_id: str,

@@ -4,9 +4,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from annotated_types import Ge, Le
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from engagement.kit.fields import Ident, Points, Stock
+from engagement.kit.pagination import PageQuery
 
 
 class RewardCreate(BaseModel):
@@ -15,6 +16,19 @@ class RewardCreate(BaseModel):
     coupon_template_id: Ident
     cost_points: Annotated[Points, Ge(1), Le(100_000_000)]
     stock: Annotated[Stock, Le(10_000_000)]
+
+
+class RewardPatch(BaseModel):
+    """On or off the shelf (上架 · 下架): members see and redeem only rewards that are on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    active: StrictBool
+
+
+class RewardQuery(PageQuery):
+    include_inactive: bool = Field(
+        default=False, description="merchant only: the rewards taken off the shelf too")
 
 
 class RewardOut(BaseModel):
@@ -27,6 +41,7 @@ class RewardOut(BaseModel):
     stock: int
     redeemed: int
     available: int
+    active: bool
     created_at: datetime
 
 

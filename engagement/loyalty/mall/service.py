@@ -17,7 +17,13 @@ from engagement.kit.errors import Conflict, NotFound
 from engagement.kit.http import request_hash
 from engagement.kit.ids import new_id
 from engagement.loyalty.mall import queries
-from engagement.loyalty.mall.schemas import RedeemedCoupon, RedemptionOut, RewardCreate, RewardOut
+from engagement.loyalty.mall.schemas import (
+    RedeemedCoupon,
+    RedemptionOut,
+    RewardCreate,
+    RewardOut,
+    RewardPatch,
+)
 from engagement.points import queries as points_queries
 from engagement.points.service import Entry, post_entries, respond_once
 
@@ -28,8 +34,6 @@ class RewardOutOfStock(Conflict):
 
 class RedemptionConflict(Conflict):
     code, message = "redemption_conflict", "This Idempotency-Key was used long ago; use a new one."
-
-
 
 
 def reward_out(row: asyncpg.Record) -> RewardOut:
@@ -50,9 +54,20 @@ async def create_reward(conn: asyncpg.Connection, merchant_id: str, data: Reward
 
 
 async def list_rewards(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
-                       cursor: str | None, limit: int) -> list[RewardOut]:
-    return [reward_out(r) for r in await queries.rewards_of_merchant(conn, merchant_id,
-                                                                      cursor, limit)]
+                       cursor: str | None, limit: int,
+                       include_inactive: bool = False) -> list[RewardOut]:
+    return [reward_out(r) for r in await queries.rewards_of_merchant(
+        conn, merchant_id, cursor, limit, include_inactive)]
+
+
+async def set_active(conn: asyncpg.Connection, merchant_id: str, reward_id: str,
+                     data: RewardPatch) -> RewardOut:
+    """Take a reward off the shelf or put it back: members neither see nor redeem one that
+    is off; its stock and redemptions stay as they are."""
+    row = await queries.set_active(conn, merchant_id, reward_id, data.active)
+    if row is None:
+        raise NotFound("No such reward.")
+    return reward_out(row)
 
 
 async def redeem(conn: asyncpg.Connection, merchant_id: str, member_id: str, reward_id: str,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -71,20 +72,46 @@ def _segment_sql(merchant_id: str, segment: dict[str, Any], now: datetime,
     return " AND ".join(conds), args
 
 
+@dataclass(frozen=True)
+class BirthdayClaim:
+    """A once-a-year birthday send's claim: under ``parent_id`` (the daily definition),
+    each birthday 'MM-DD' it matches stands for the birthday of ``years[mmdd]``."""
+
+    parent_id: str
+    years: dict[str, int]
+
+
 async def fill_targets(conn: asyncpg.Connection, send_id: str, merchant_id: str,
                        segment: dict[str, Any], holdout_percent: int, now: datetime,
-                       birthdays: list[str] | None) -> tuple[int, int]:
+                       birthdays: list[str] | None,
+                       claim: BirthdayClaim | None = None) -> tuple[int, int]:
     """Write the send's targets in one statement: a random order, the first
-    round(targeted * holdout_percent / 100) of it held out. Returns (targeted, held out)."""
+    round(targeted * holdout_percent / 100) of it held out. Returns (targeted, held out).
+    With a claim, only the members this statement claims for their birthday's year are
+    targets; one claimed by another run (committed or not) waits for it and is skipped."""
     where, args = _segment_sql(merchant_id, segment, now, birthdays)
     n = len(args)
+    if claim is None:
+        ctes, extra = f"chosen AS (SELECT m.id AS member_id FROM members m WHERE {where})", []
+    else:
+        # (A data-modifying CTE must be at the top level: claimed, then chosen from it.)
+        ctes = f"""claimed AS (
+              INSERT INTO send_birthday_claims (parent_id, member_id, year, send_id, created_at)
+              SELECT ${n + 3}, m.id, y.year, ${n + 1}, ${n + 6} FROM members m
+              JOIN unnest(${n + 4}::text[], ${n + 5}::int[]) AS y(mmdd, year)
+                ON y.mmdd = to_char(m.birthday, 'MM-DD')
+              WHERE {where}
+              ON CONFLICT DO NOTHING RETURNING member_id),
+            chosen AS (SELECT member_id FROM claimed)"""
+        extra = [claim.parent_id, list(claim.years), list(claim.years.values()), now]
     await conn.execute(
-        f"""INSERT INTO send_members (send_id, member_id, held_out)
-            SELECT ${n + 1}, id, rn <= round(total * ${n + 2}::numeric / 100) FROM (
-              SELECT m.id, row_number() OVER (ORDER BY random()) AS rn,
+        f"""WITH {ctes}
+            INSERT INTO send_members (send_id, member_id, held_out)
+            SELECT ${n + 1}, member_id, rn <= round(total * ${n + 2}::numeric / 100) FROM (
+              SELECT member_id, row_number() OVER (ORDER BY random()) AS rn,
                      count(*) OVER () AS total
-              FROM members m WHERE {where}) t""",
-        *args, send_id, holdout_percent,
+              FROM chosen) t""",
+        *args, send_id, holdout_percent, *extra,
     )
     row = await conn.fetchrow(
         """SELECT count(*) AS targeted, count(*) FILTER (WHERE held_out) AS held_out
@@ -172,10 +199,49 @@ async def daily_definitions(conn: asyncpg.Connection | asyncpg.Pool) -> list[asy
         """SELECT s.id, s.merchant_id, s.name, s.coupon_template_id, s.segment,
                   s.holdout_percent, m.time_zone
            FROM sends s JOIN merchants m ON m.id = s.merchant_id
-           WHERE s.repeat = 'daily' AND s.status = 'scheduled' ORDER BY s.id""")
+           WHERE s.repeat = 'daily' AND s.status = 'scheduled' AND NOT s.paused
+           ORDER BY s.id""")
 
 
 async def pending_ids(conn: asyncpg.Connection | asyncpg.Pool) -> list[str]:
     rows = await conn.fetch(
         "SELECT id FROM sends WHERE status IN ('queued', 'running') ORDER BY id")
     return [r["id"] for r in rows]
+
+
+async def lock_merchant(conn: asyncpg.Connection, merchant_id: str) -> None:
+    """Serialises a merchant's birthday settings: two first saves make one definition."""
+    await conn.execute("SELECT 1 FROM merchants WHERE id = $1 FOR UPDATE", merchant_id)
+
+
+async def birthday_automation(conn: asyncpg.Connection | asyncpg.Pool,
+                              merchant_id: str) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow(
+        """SELECT s.id AS send_id, s.coupon_template_id, s.segment, s.paused, b.updated_at
+           FROM birthday_automations b JOIN sends s ON s.id = b.send_id
+           WHERE b.merchant_id = $1""", merchant_id)
+    return row
+
+
+async def insert_birthday_automation(conn: asyncpg.Connection, merchant_id: str, send_id: str,
+                                     now: datetime) -> None:
+    await conn.execute(
+        """INSERT INTO birthday_automations (merchant_id, send_id, updated_at)
+           VALUES ($1, $2, $3)""", merchant_id, send_id, now)
+
+
+async def update_birthday_automation(conn: asyncpg.Connection, merchant_id: str, *,
+                                     template_id: str, segment: dict[str, Any], paused: bool,
+                                     now: datetime) -> None:
+    await conn.execute(
+        """UPDATE sends s SET coupon_template_id = $2, segment = $3, paused = $4
+           FROM birthday_automations b
+           WHERE b.merchant_id = $1 AND s.id = b.send_id""",
+        merchant_id, template_id, segment, paused)
+    await conn.execute(
+        "UPDATE birthday_automations SET updated_at = $2 WHERE merchant_id = $1",
+        merchant_id, now)
+
+
+async def set_paused(conn: asyncpg.Connection, send_id: str, paused: bool) -> None:
+    await conn.execute("UPDATE sends SET paused = $2 WHERE id = $1", send_id, paused)

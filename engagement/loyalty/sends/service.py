@@ -22,6 +22,8 @@ from engagement.kit.ids import new_id, random_codes
 from engagement.kit.jobs import Unit
 from engagement.loyalty.sends import queries
 from engagement.loyalty.sends.schemas import (
+    BirthdayAutomationIn,
+    BirthdayAutomationOut,
     RepurchaseRate,
     Segment,
     SendCreate,
@@ -83,17 +85,24 @@ async def get_send(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
         finished_at=row["finished_at"])
 
 
-def birthdays(segment: dict[str, Any], today: date) -> list[str] | None:
-    """The birthdays ('MM-DD') a birthday segment matches: today, or the coming 7 days.
-    A 29 February birthday is matched on 28 February in other years."""
+def birthday_years(segment: dict[str, Any], today: date) -> dict[str, int] | None:
+    """The birthdays ('MM-DD') a birthday segment matches, each with the year of the
+    birthday it stands for: today (or ``birthday_days_ahead`` days from today), or the 7
+    days from there. A 29 February birthday is matched on 28 February in other years."""
     if "birthday" not in segment:
         return None
-    days = [today + timedelta(days=n)
+    first = today + timedelta(days=segment.get("birthday_days_ahead") or 0)
+    days = [first + timedelta(days=n)
             for n in range(1 if segment["birthday"] == "today" else 7)]
-    out = [d.strftime("%m-%d") for d in days]
-    if "02-28" in out and not _leap(today.year if today.month <= 2 else today.year + 1):
-        out.append("02-29")
+    out = {d.strftime("%m-%d"): d.year for d in days}
+    if "02-28" in out and not _leap(out["02-28"]):
+        out["02-29"] = out["02-28"]
     return out
+
+
+def birthdays(segment: dict[str, Any], today: date) -> list[str] | None:
+    years = birthday_years(segment, today)
+    return None if years is None else list(years)
 
 
 def _leap(year: int) -> bool:
@@ -109,9 +118,14 @@ async def choose_targets(conn: asyncpg.Connection, send_id: str,
     if send["status"] == "queued":
         # A daily run targets its own day's birthdays even when its job runs after midnight.
         today = send["run_date"] or now.astimezone(ZoneInfo(send["time_zone"])).date()
+        years = birthday_years(send["segment"], today)
+        # Once a year: each target is claimed for its birthday's year under the daily
+        # definition (a unique key), so a member matched by two runs gets one coupon.
+        claim = queries.BirthdayClaim(send["parent_id"] or send_id, years) \
+            if years is not None and send["segment"].get("birthday_once_a_year") else None
         targeted, held_out = await queries.fill_targets(
             conn, send_id, send["merchant_id"], send["segment"], send["holdout_percent"], now,
-            birthdays(send["segment"], today))
+            None if years is None else list(years), claim=claim)
         await queries.start(conn, send_id, targeted, held_out, now)
     return send
 
@@ -176,3 +190,59 @@ async def schedule_daily_runs(unit: Unit, now: datetime) -> int:
             run_job(unit, run_id)
             made += 1
     return made
+
+
+# --- Birthday coupons (生日礼): one daily send per merchant, switched on and off ----------
+
+# The name of the daily send behind a merchant's birthday coupons (GET /api/v1/sends/{id}).
+BIRTHDAY_SEND_NAME = "生日礼"
+
+
+def birthday_segment(days_before: int) -> dict[str, Any]:
+    return {"birthday": "today", "birthday_days_ahead": days_before,
+            "birthday_once_a_year": True}
+
+
+def _birthday_out(row: asyncpg.Record | None) -> BirthdayAutomationOut:
+    if row is None:
+        return BirthdayAutomationOut(enabled=False, coupon_template_id=None, days_before=0,
+                                     send_id=None, updated_at=None)
+    return BirthdayAutomationOut(
+        enabled=not row["paused"], coupon_template_id=row["coupon_template_id"],
+        days_before=row["segment"].get("birthday_days_ahead") or 0, send_id=row["send_id"],
+        updated_at=row["updated_at"])
+
+
+async def get_birthday_automation(conn: asyncpg.Connection | asyncpg.Pool,
+                                  merchant_id: str) -> BirthdayAutomationOut:
+    return _birthday_out(await queries.birthday_automation(conn, merchant_id))
+
+
+async def set_birthday_automation(conn: asyncpg.Connection, merchant_id: str,
+                                  data: BirthdayAutomationIn,
+                                  now: datetime) -> BirthdayAutomationOut:
+    """Each day from DAILY_SEND_LOCAL_HOUR in the merchant's zone, the members whose
+    birthday is ``days_before`` days away get the coupon, once per birthday (the segment's
+    birthday_once_a_year). Turning it off keeps the definition, paused, for next time."""
+    await queries.lock_merchant(conn, merchant_id)
+    if data.coupon_template_id is not None:
+        await require_template(conn, merchant_id, data.coupon_template_id,
+                               "coupon_template_id")
+    existing = await queries.birthday_automation(conn, merchant_id)
+    segment = birthday_segment(data.days_before)
+    if existing is None:
+        if data.coupon_template_id is None:  # off, and never set: nothing to keep
+            return _birthday_out(None)
+        send_id = new_id("snd")
+        await queries.insert_send(
+            conn, id=send_id, merchant_id=merchant_id, name=BIRTHDAY_SEND_NAME,
+            template_id=data.coupon_template_id, segment=segment, holdout_percent=0,
+            repeat="daily", status="scheduled", now=now)
+        await queries.set_paused(conn, send_id, not data.enabled)
+        await queries.insert_birthday_automation(conn, merchant_id, send_id, now)
+    else:
+        await queries.update_birthday_automation(
+            conn, merchant_id, template_id=data.coupon_template_id
+            or existing["coupon_template_id"], segment=segment, paused=not data.enabled,
+            now=now)
+    return await get_birthday_automation(conn, merchant_id)

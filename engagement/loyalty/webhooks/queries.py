@@ -96,3 +96,34 @@ async def merchant_of_template(conn: asyncpg.Connection, template_id: str) -> st
     value: str | None = await conn.fetchval(
         "SELECT merchant_id FROM coupon_templates WHERE id = $1", template_id)
     return value
+
+
+async def endpoints_of_merchant(conn: asyncpg.Connection | asyncpg.Pool,
+                                merchant_id: str) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT e.id, e.url, e.events, e.created_at,
+                  (SELECT count(*) FROM webhook_deliveries d
+                   WHERE d.endpoint_id = e.id AND d.status = 'failed') AS failed
+           FROM webhook_endpoints e WHERE e.merchant_id = $1 ORDER BY e.id DESC""",
+        merchant_id)
+
+
+async def retry_failed(conn: asyncpg.Connection, endpoint_id: str, delivery_id: str,
+                       now: datetime) -> asyncpg.Record | None:
+    """A failed delivery back in the outbox, due now; None unless it was failed (a pending
+    one is already on its way, a delivered one is done)."""
+    row: asyncpg.Record | None = await conn.fetchrow(
+        """UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $3
+           WHERE endpoint_id = $1 AND id = $2 AND status = 'failed'
+           RETURNING id, type, status, attempts, next_attempt_at, last_status_code,
+                     last_error, created_at, delivered_at""",
+        endpoint_id, delivery_id, now)
+    return row
+
+
+async def delivery_of_endpoint(conn: asyncpg.Connection, endpoint_id: str,
+                               delivery_id: str) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow(
+        "SELECT id, status FROM webhook_deliveries WHERE endpoint_id = $1 AND id = $2",
+        endpoint_id, delivery_id)
+    return row

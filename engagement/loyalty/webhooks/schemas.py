@@ -25,6 +25,20 @@ class EndpointOut(BaseModel):
     created_at: datetime
 
 
+class EndpointSummary(BaseModel):
+    """An endpoint as listed: its secret was shown once, at creation, and never again."""
+
+    id: str
+    url: str
+    events: list[str]
+    created_at: datetime
+    failed: int = Field(description="deliveries that gave up (a retry sends them again)")
+
+
+class EndpointList(BaseModel):
+    items: list[EndpointSummary]
+
+
 class DeliveryOut(BaseModel):
     id: str
     type: str

@@ -19,7 +19,7 @@ import asyncpg
 import httpx
 
 from engagement.kit import hooks
-from engagement.kit.errors import NotFound
+from engagement.kit.errors import Conflict, NotFound
 from engagement.kit.ids import new_id
 from engagement.kit.pagination import next_cursor
 from engagement.loyalty.webhooks import queries
@@ -27,7 +27,9 @@ from engagement.loyalty.webhooks.schemas import (
     DeliveryOut,
     DeliveryPage,
     EndpointCreate,
+    EndpointList,
     EndpointOut,
+    EndpointSummary,
 )
 from engagement.loyalty.webhooks.targets import UrlNotAllowed, check_target
 
@@ -75,6 +77,33 @@ async def deliveries(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
     rows = await queries.deliveries_of_endpoint(conn, endpoint_id, cursor, limit)
     return DeliveryPage(items=[DeliveryOut(**dict(r)) for r in rows],
                         next_cursor=next_cursor([r["id"] for r in rows], limit))
+
+
+async def list_endpoints(conn: asyncpg.Connection | asyncpg.Pool,
+                         merchant_id: str) -> EndpointList:
+    return EndpointList(items=[
+        EndpointSummary(id=r["id"], url=r["url"], events=list(r["events"]),
+                        created_at=r["created_at"], failed=r["failed"])
+        for r in await queries.endpoints_of_merchant(conn, merchant_id)])
+
+
+class DeliveryNotFailed(Conflict):
+    code, message = "delivery_not_failed", "Only a failed delivery can be retried."
+
+
+async def retry(conn: asyncpg.Connection, merchant_id: str, endpoint_id: str,
+                delivery_id: str, now: datetime) -> DeliveryOut:
+    """Send a failed delivery once more, with its own webhook-id (receivers dedupe on it):
+    it is due at once, and if this attempt fails too it is failed again, not retried for
+    days. A delivery that is pending or delivered is DeliveryNotFailed."""
+    if await queries.endpoint_by_id(conn, merchant_id, endpoint_id) is None:
+        raise NotFound("No such webhook.")
+    row = await queries.retry_failed(conn, endpoint_id, delivery_id, now)
+    if row is None:
+        if await queries.delivery_of_endpoint(conn, endpoint_id, delivery_id) is None:
+            raise NotFound("No such delivery.")
+        raise DeliveryNotFailed(delivery_id=delivery_id)
+    return DeliveryOut(**dict(row))
 
 
 # --- The outbox: events in, in the event's transaction -----------------------------------
