@@ -25,6 +25,7 @@ EVALUATE_TIERS = JobSpec("tiers.evaluate", tier_tasks.evaluate)
 # A send of 100,000 coupons takes seconds, not the default two minutes' worth of margin.
 RUN_SEND = JobSpec(sends.RUN_JOB, send_tasks.run, timeout=1800)
 SCHEDULE_DAILY_SENDS = JobSpec("sends.schedule_daily", send_tasks.schedule_daily)
+RELEASE_DUE_SENDS = JobSpec("sends.release_due", send_tasks.release_due, keep_result=0)
 SWEEP_SENDS = JobSpec("sends.sweep", send_tasks.sweep, keep_result=0)
 DELIVER_WEBHOOKS = JobSpec("webhooks.deliver_due", webhook_tasks.deliver_due, keep_result=0)
 
@@ -36,7 +37,8 @@ DOMAIN = Domain(
     console_routes=tuple(check_in_console.routes),
     console_nav=(check_in_console.NAV,),
     console_notices=check_in_console.NOTICES,
-    jobs=(EVALUATE_TIERS, RUN_SEND, SCHEDULE_DAILY_SENDS, SWEEP_SENDS, DELIVER_WEBHOOKS),
+    jobs=(EVALUATE_TIERS, RUN_SEND, SCHEDULE_DAILY_SENDS, RELEASE_DUE_SENDS, SWEEP_SENDS,
+          DELIVER_WEBHOOKS),
     crons=(
         # After the day's points expiry (18:05 UTC), so tiers on points see today's balances.
         CronSpec(EVALUATE_TIERS, hour=frozenset({18}), minute=frozenset({35})),
@@ -46,6 +48,9 @@ DOMAIN = Domain(
         CronSpec(SCHEDULE_DAILY_SENDS,
                  minute=frozenset(range(0, 60, SCHEDULE_DAILY_SENDS_EVERY_MINUTES)),
                  run_at_startup=True),
+        # Scheduled sends: a merchant picks a time to the minute, so the release ticks each
+        # minute; two workers ticking together release each send once (queries.release_due).
+        CronSpec(RELEASE_DUE_SENDS, run_at_startup=True),
         CronSpec(SWEEP_SENDS, minute=frozenset(range(0, 60, 5)), run_at_startup=True),
         # The outbox is polled: the first retry waits 5 s, so every 5 s is punctual enough.
         CronSpec(DELIVER_WEBHOOKS, second=frozenset(range(0, 60, 5)), run_at_startup=True),
