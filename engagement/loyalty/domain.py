@@ -12,6 +12,7 @@ from engagement.loyalty.checkin.routes import routes as check_in_routes
 from engagement.loyalty.join.routes import routes as join_routes
 from engagement.loyalty.mall import service as mall
 from engagement.loyalty.mall.routes import routes as mall_routes
+from engagement.loyalty.sends import console as send_console
 from engagement.loyalty.sends import service as sends
 from engagement.loyalty.sends import tasks as send_tasks
 from engagement.loyalty.sends.routes import routes as send_routes
@@ -34,9 +35,9 @@ DOMAIN = Domain(
     routes=(*join_routes, *mall_routes, *tier_routes, *send_routes, *webhook_routes,
             *check_in_routes, *check_in_pages.routes),
     home_sections=(("check_in", check_in_pages.home_card),),
-    console_routes=tuple(check_in_console.routes),
-    console_nav=(check_in_console.NAV,),
-    console_notices=check_in_console.NOTICES,
+    console_routes=(*check_in_console.routes, *send_console.routes),
+    console_nav=(check_in_console.NAV, send_console.NAV),
+    console_notices={**check_in_console.NOTICES, **send_console.NOTICES},
     jobs=(EVALUATE_TIERS, RUN_SEND, SCHEDULE_DAILY_SENDS, RELEASE_DUE_SENDS, SWEEP_SENDS,
           DELIVER_WEBHOOKS),
     crons=(
