@@ -91,10 +91,14 @@ async def join_page(request: Request, user: ConsoleUser) -> Response:
                        active="campaigns")
 
 
-async def join_file(request: Request, user: ConsoleUser) -> Response:
-    return await poster_file(request, _join_content(request, user),
-                             request.path_params["file"], user.merchant.name)
+def _join_file(file: str) -> Any:
+    async def join_file(request: Request, user: ConsoleUser) -> Response:
+        return await poster_file(request, _join_content(request, user), file,
+                                 user.merchant.name)
+    return join_file
 
 
+# One path per file: the join poster is the signed-in merchant's own, named by no id.
 routes = [page_route(JOIN_PATH, join_page, allow=MANAGERS),
-          page_route(f"{JOIN_PATH}/{{file}}", join_file, allow=MANAGERS)]
+          *[page_route(f"{JOIN_PATH}/{file}", _join_file(file), allow=MANAGERS)
+            for file in FILES]]

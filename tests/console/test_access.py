@@ -120,9 +120,12 @@ async def _targets(shop: Console, factory: Factory, services: Services) -> dict[
     order = await factory.client.post("/api/v1/orders", headers=shop.merchant.headers, json={
         "id": "ord-access-1", "member_id": member.id, "amount": 1000})
     assert order.status_code == 201, order.text
+    send = await factory.client.post("/api/v1/sends", headers=shop.merchant.headers, json={
+        "name": "唤醒", "coupon_template_id": template["id"]})
+    assert send.status_code == 202, send.text
     return {"template_id": template["id"], "campaign_id": campaign["id"],
             "member_id": member.id, "user_id": cashier, "key_id": key_id,
-            "order_id": "ord-access-1"}
+            "order_id": "ord-access-1", "send_id": send.json()["id"], "file": "phone.png"}
 
 
 def _console_routes(app: Any, method: str) -> list[str]:
