@@ -119,6 +119,16 @@ async def test_a_merchant_wins_back_lapsed_members_and_reads_the_lift(
         assert "Repurchase rate" in await page.inner_text("main")
         assert await _fits_width(page)
         await _shot(page, f"console-sends-result-en-{size}")
+        await page.goto("/console/sends/new?preset=win_back&lang=en")
+        await page.click('input[name="when"][value="later"]')
+        assert await page.locator("[data-schedule]").is_visible()
+        await _audience(page, "6")  # four of the ten came back
+        assert await _fits_width(page)
+        if size == "laptop":
+            await _shot(page, f"console-sends-new-en-{size}")
+        else:
+            await page.locator("#scheduled_at").scroll_into_view_if_needed()
+            await browser.screenshot(f"console-sends-new-en-{size}")
         browser.assert_clean()
     finally:
         await browser.context.close()  # type: ignore[attr-defined]

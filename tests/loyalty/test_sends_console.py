@@ -130,3 +130,18 @@ async def test_bad_send_forms_say_why_and_send_nothing(shop: Console, factory: F
         assert r.status_code == 422, fields
         assert message in r.text and f'data-error-for="{field}"' in r.text, fields
     assert await services.pool.fetchval("SELECT count(*) FROM sends") == 0
+
+
+async def test_a_send_that_runs_out_of_stock_says_what_to_do(
+        shop: Console, factory: Factory, services: Services, clock: FrozenClock) -> None:
+    template = await factory.template(shop.merchant, stock=2)
+    for _ in range(5):
+        await factory.member(shop.merchant)
+    r = await shop.post("/console/sends/new", _form(template["id"], holdout_percent="0"))
+    assert r.status_code == 303
+    await drain(services.settings, clock)
+    page = (await shop.get(r.headers["location"].split("?")[0])).text
+    assert 'data-send-status="failed"' in page and "data-send-error" in page
+    assert "优惠券库存不足" in page and "every " not in page
+    assert await services.pool.fetchval(
+        "SELECT issued FROM coupon_templates WHERE id = $1", template["id"]) == 0
