@@ -145,3 +145,23 @@ async def test_a_send_that_runs_out_of_stock_says_what_to_do(
     assert "优惠券库存不足" in page and "every " not in page
     assert await services.pool.fetchval(
         "SELECT issued FROM coupon_templates WHERE id = $1", template["id"]) == 0
+
+
+async def test_a_daily_send_shows_its_runs_results(shop: Console, factory: Factory,
+                                                   services: Services,
+                                                   clock: FrozenClock) -> None:
+    template = await factory.template(shop.merchant, name="生日券")
+    for _ in range(2):
+        await factory.member(shop.merchant, birthday="1990-11-23")  # today in Shanghai
+    r = await shop.client.post("/api/v1/sends", headers=shop.merchant.headers, json={
+        "name": "生日有礼", "coupon_template_id": template["id"],
+        "segment": {"birthday": "today"}, "holdout_percent": 0, "repeat": "daily"})
+    definition = r.json()["id"]
+    page = (await shop.get(f"/console/sends/{definition}")).text
+    assert "data-chart-pending" in page
+    await services.redis.enqueue_job("sends.schedule_daily")
+    await drain(services.settings, clock)
+    page = (await shop.get(f"/console/sends/{definition}")).text
+    assert re.search(r'data-count="issued">2<', page) and "data-lift-chart" in page
+    listing = (await shop.get("/console/sends")).text
+    assert listing.count("data-send-id=") == 1  # the definition, its runs inside it

@@ -39,7 +39,6 @@ WIN_BACK = {"name": N_("60天沉睡会员唤醒"), "min_orders": "1", "inactive_
             "holdout_percent": "10", "when": "now"}
 WINDOW_NEEDS_COUNT = N_("填了「消费次数只算最近」，也要填至少消费几次")
 _NUMBERS = ("min_orders", "orders_within_days", "inactive_days")
-_SEGMENT_FIELDS = {"segment.birthday": "birthday", "segment.tier": "tier"}
 
 
 async def list_page(request: Request, user: ConsoleUser) -> Response:
@@ -135,7 +134,7 @@ async def create(request: Request, user: ConsoleUser) -> Response:
         return await _form_page(request, user, data, errors=exc.errors, status=422)
     except ValidationError as exc:
         return await _form_page(request, user, data, status=422,
-                                errors=pydantic_errors(exc, _SEGMENT_FIELDS))
+                                errors=pydantic_errors(exc))
     except service.ScheduledInPast:
         return await _form_page(request, user, data, status=422,
                                 errors={"scheduled_at": N_("请选择现在之后的时间")})
