@@ -11,6 +11,11 @@ RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 
 # Runtime: that wheel installed without extras, and no source tree beside it.
 FROM python:3.11-slim
+# Posters draw Chinese text with Noto Sans CJK (engagement/kit/posters.py); without it the
+# poster pages answer 503 poster_font_missing.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/*.whl
 RUN useradd --create-home engagement

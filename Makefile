@@ -29,7 +29,7 @@ lint: install
 	$(BIN)/lint-imports --no-logo
 
 # The browser tests drive Debian's chromium through Playwright (never `playwright install`,
-# which downloads a browser); CJK fonts make the pages and screenshots readable. As root
+# which downloads a browser); CJK fonts make the pages, screenshots and posters readable. As root
 # (CI, these machines) they are installed when missing; anyone else is told what to install.
 browser:
 	@if [ ! -x /usr/bin/chromium ]; then \

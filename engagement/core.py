@@ -5,6 +5,7 @@ owner's staff, stores and settings)."""
 from __future__ import annotations
 
 from engagement import pages
+from engagement.console import posters as poster_console
 from engagement.console import routes as console
 from engagement.console import staff as staff_console
 from engagement.console.shell import OWNER
@@ -53,7 +54,8 @@ DOMAIN = Domain(
     console_routes=(*console.routes, *coupon_console.routes, *member_console.routes,
                     *staff_console.routes, *store_console.routes, *merchant_console.routes,
                     *till_console.routes, *order_console.routes, *till_summary.routes,
-                    *points_console.routes),
+                    *points_console.routes,
+                    *poster_console.routes),
     console_nav=(NavItem("coupons", "/console/coupons", N_("优惠券"), order=20),
                  NavItem("members", "/console/members", N_("会员"), order=30),
                  NavItem("orders", "/console/orders", N_("订单"), order=34),

@@ -7,7 +7,7 @@ from engagement.kit.constants import SWEEP_EVERY_SECONDS
 from engagement.kit.domain import CronSpec, Domain, JobSpec, NavItem
 from engagement.kit.i18n import N_
 from games import demo, tasks
-from games.campaigns import console, pages, service
+from games.campaigns import console, pages, posters, service
 from games.campaigns.routes import routes as campaign_routes
 from games.chances import service as chances
 from games.draw import service as draw_service
@@ -22,7 +22,7 @@ DOMAIN = Domain(
     name="games",
     hot_routes=tuple(draw_routes),
     routes=(*campaign_routes, *pages.routes),
-    console_routes=tuple(console.routes),
+    console_routes=(*console.routes, *posters.routes),
     console_nav=(NavItem("campaigns", "/console/campaigns", N_("营销活动"), order=10),),
     console_notices=console.NOTICES,
     console_member_sections=(("games.draws", console.member_draws),),

@@ -15,7 +15,8 @@ from engagement.loyalty.mall import console as mall_console
 from engagement.loyalty.mall import pages as mall_pages
 from engagement.loyalty.mall import service as mall
 from engagement.loyalty.mall.routes import routes as mall_routes
-from engagement.loyalty.sends import console as birthday_console
+from engagement.loyalty.sends import birthday_console
+from engagement.loyalty.sends import console as send_console
 from engagement.loyalty.sends import service as sends
 from engagement.loyalty.sends import tasks as send_tasks
 from engagement.loyalty.sends.routes import routes as send_routes
@@ -31,6 +32,7 @@ EVALUATE_TIERS = JobSpec("tiers.evaluate", tier_tasks.evaluate)
 # A send of 100,000 coupons takes seconds, not the default two minutes' worth of margin.
 RUN_SEND = JobSpec(sends.RUN_JOB, send_tasks.run, timeout=1800)
 SCHEDULE_DAILY_SENDS = JobSpec("sends.schedule_daily", send_tasks.schedule_daily)
+RELEASE_DUE_SENDS = JobSpec("sends.release_due", send_tasks.release_due, keep_result=0)
 SWEEP_SENDS = JobSpec("sends.sweep", send_tasks.sweep, keep_result=0)
 DELIVER_WEBHOOKS = JobSpec("webhooks.deliver_due", webhook_tasks.deliver_due, keep_result=0)
 
@@ -40,14 +42,15 @@ DOMAIN = Domain(
             *check_in_routes, *check_in_pages.routes, *mall_pages.routes),
     home_sections=(("check_in", check_in_pages.home_card),
                    ("loyalty", loyalty_home.home_card)),
-    console_routes=(*check_in_console.routes, *tier_console.routes, *mall_console.routes,
-                    *birthday_console.routes, *webhook_console.routes),
-    console_nav=(check_in_console.NAV, tier_console.NAV, mall_console.NAV, birthday_console.NAV,
-                 webhook_console.NAV),
-    console_notices={**check_in_console.NOTICES, **tier_console.NOTICES,
-                     **mall_console.NOTICES, **birthday_console.NOTICES,
-                     **webhook_console.NOTICES},
-    jobs=(EVALUATE_TIERS, RUN_SEND, SCHEDULE_DAILY_SENDS, SWEEP_SENDS, DELIVER_WEBHOOKS),
+    console_routes=(*check_in_console.routes, *send_console.routes, *tier_console.routes,
+                    *mall_console.routes, *birthday_console.routes, *webhook_console.routes),
+    console_nav=(check_in_console.NAV, send_console.NAV, tier_console.NAV, mall_console.NAV,
+                 birthday_console.NAV, webhook_console.NAV),
+    console_notices={**check_in_console.NOTICES, **send_console.NOTICES,
+                     **tier_console.NOTICES, **mall_console.NOTICES,
+                     **birthday_console.NOTICES, **webhook_console.NOTICES},
+    jobs=(EVALUATE_TIERS, RUN_SEND, SCHEDULE_DAILY_SENDS, RELEASE_DUE_SENDS, SWEEP_SENDS,
+          DELIVER_WEBHOOKS),
     crons=(
         # After the day's points expiry (18:05 UTC), so tiers on points see today's balances.
         CronSpec(EVALUATE_TIERS, hour=frozenset({18}), minute=frozenset({35})),
@@ -57,6 +60,9 @@ DOMAIN = Domain(
         CronSpec(SCHEDULE_DAILY_SENDS,
                  minute=frozenset(range(0, 60, SCHEDULE_DAILY_SENDS_EVERY_MINUTES)),
                  run_at_startup=True),
+        # Scheduled sends: a merchant picks a time to the minute, so the release ticks each
+        # minute; two workers ticking together release each send once (queries.release_due).
+        CronSpec(RELEASE_DUE_SENDS, run_at_startup=True),
         CronSpec(SWEEP_SENDS, minute=frozenset(range(0, 60, 5)), run_at_startup=True),
         # The outbox is polled: the first retry waits 5 s, so every 5 s is punctual enough.
         CronSpec(DELIVER_WEBHOOKS, second=frozenset(range(0, 60, 5)), run_at_startup=True),

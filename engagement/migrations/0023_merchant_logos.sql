@@ -1,7 +1,7 @@
 -- A merchant's logo, uploaded in the console's settings: kept here rather than on a disk,
 -- so every web process serves it (at /brand/<merchant>/logo/<version>, the URL that
 -- merchants.settings.logo_url then holds). Small by design: it sits in a 36 px circle.
--- depends: 0021_birthday_automation
+-- depends: 0022_send_schedule
 
 CREATE TABLE merchant_logos (
     merchant_id   text PRIMARY KEY REFERENCES merchants (id) ON DELETE CASCADE,

@@ -7,21 +7,23 @@ from typing import Any
 import asyncpg
 
 _SEND = """id, name, coupon_template_id, segment, holdout_percent, repeat, status, error,
-           targeted, held_out, issued, created_at, started_at, finished_at"""
+           targeted, held_out, issued, scheduled_at, created_at, started_at, finished_at"""
 
 
 async def insert_send(conn: asyncpg.Connection, *, id: str, merchant_id: str, name: str,
                       template_id: str, segment: dict[str, Any], holdout_percent: int,
                       repeat: str | None, status: str, now: datetime,
-                      parent_id: str | None = None, run_date: date | None = None) -> bool:
+                      parent_id: str | None = None, run_date: date | None = None,
+                      scheduled_at: datetime | None = None) -> bool:
     """False when the run (parent_id, run_date) exists already."""
     inserted = await conn.fetchval(
         """INSERT INTO sends (id, merchant_id, name, coupon_template_id, segment,
-                              holdout_percent, repeat, status, created_at, parent_id, run_date)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                              holdout_percent, repeat, status, created_at, parent_id, run_date,
+                              scheduled_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
            ON CONFLICT ON CONSTRAINT sends_run_once DO NOTHING RETURNING true""",
         id, merchant_id, name, template_id, segment, holdout_percent, repeat, status, now,
-        parent_id, run_date,
+        parent_id, run_date, scheduled_at,
     )
     return bool(inserted)
 
@@ -79,6 +81,14 @@ class BirthdayClaim:
 
     parent_id: str
     years: dict[str, int]
+
+
+async def count_audience(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
+                         segment: dict[str, Any], now: datetime,
+                         birthdays: list[str] | None) -> int:
+    """How many members the segment matches now: the WHERE of fill_targets, counted."""
+    where, args = _segment_sql(merchant_id, segment, now, birthdays)
+    return int(await conn.fetchval(f"SELECT count(*) FROM members m WHERE {where}", *args))
 
 
 async def fill_targets(conn: asyncpg.Connection, send_id: str, merchant_id: str,
@@ -201,6 +211,26 @@ async def daily_definitions(conn: asyncpg.Connection | asyncpg.Pool) -> list[asy
            FROM sends s JOIN merchants m ON m.id = s.merchant_id
            WHERE s.repeat = 'daily' AND s.status = 'scheduled' AND NOT s.paused
            ORDER BY s.id""")
+
+
+async def release_due(conn: asyncpg.Connection, now: datetime) -> list[str]:
+    """Scheduled one-off sends whose time has come, turned 'queued'. The UPDATE's row locks
+    and its re-checked WHERE make each release happen once: a second worker's concurrent
+    UPDATE waits on the row, then finds it no longer 'scheduled' and skips it."""
+    rows = await conn.fetch(
+        """UPDATE sends SET status = 'queued'
+           WHERE status = 'scheduled' AND repeat IS NULL AND scheduled_at <= $1
+           RETURNING id""", now)
+    return [r["id"] for r in rows]
+
+
+async def list_sends(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
+                     limit: int) -> list[asyncpg.Record]:
+    """A merchant's sends, newest first; a daily definition's runs are counted in it."""
+    return await conn.fetch(
+        f"""SELECT {_SEND} FROM sends
+            WHERE merchant_id = $1 AND parent_id IS NULL ORDER BY id DESC LIMIT $2""",
+        merchant_id, limit)
 
 
 async def pending_ids(conn: asyncpg.Connection | asyncpg.Pool) -> list[str]:

@@ -8,6 +8,8 @@ from engagement.kit.http import ApiDoc, api_route, json_response, parse_body
 from engagement.kit.state import services
 from engagement.loyalty.sends import service
 from engagement.loyalty.sends.schemas import (
+    AudienceIn,
+    AudienceOut,
     BirthdayAutomationIn,
     BirthdayAutomationOut,
     SendCreate,
@@ -25,6 +27,14 @@ async def create_send(request: Request) -> Response:
     async with svc.unit() as unit:
         queued = await service.create_send(unit, merchant.id, data, svc.clock.now())
     return json_response(queued, status=202)
+
+
+async def count_audience(request: Request) -> Response:
+    merchant = await require_merchant(request)
+    data = await parse_body(request, AudienceIn)
+    svc = services(request)
+    return json_response(await service.audience(svc.pool, merchant.id, merchant.time_zone,
+                                                data.segment, svc.clock.now()))
 
 
 async def get_send(request: Request) -> Response:
@@ -52,9 +62,14 @@ async def get_birthday_automation(request: Request) -> Response:
 routes = [
     api_route("/api/v1/sends", create_send, "POST", ApiDoc(
         "Send a coupon to a segment of members, holding out a random group to measure the "
-        "lift (202: a job issues the coupons). repeat=daily runs it every day (birthdays)",
+        "lift (202: a job issues the coupons). repeat=daily runs it every day (birthdays); "
+        "scheduled_at sends it once at that time (status scheduled until then)",
         TAG, auth="merchant", body=SendCreate, response=SendQueued, status=202,
         errors=("unknown_coupon_template", "validation_error"))),
+    api_route("/api/v1/sends/audience", count_audience, "POST", ApiDoc(
+        "How many members a segment matches now (read-only: a send's audience before it is "
+        "made; a send targets them, its holdout included)", TAG, auth="merchant",
+        body=AudienceIn, response=AudienceOut, errors=("validation_error",))),
     api_route("/api/v1/sends/{send_id}", get_send, "GET", ApiDoc(
         "A send's result: targeted, treated, held out, issued, redeemed, and the repurchase "
         "rate of the treated group against the holdout (the lift)", TAG, auth="merchant",

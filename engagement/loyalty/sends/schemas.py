@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from annotated_types import Ge, Le
 from pydantic import BaseModel, ConfigDict, Field, Strict, StrictBool, model_validator
 
-from engagement.kit.fields import Days, Ident, Name, Percent, PositiveInt4, Text
+from engagement.kit.fields import Days, Ident, Name, Percent, PositiveInt4, Text, Timestamp
 
 # Birthday coupons go out at most a month ahead: later than that they read as a mistake.
 MAX_BIRTHDAY_DAYS_AHEAD = 30
@@ -52,6 +52,26 @@ class SendCreate(BaseModel):
     holdout_percent: Annotated[Percent, Le(90)] = 10
     repeat: Literal["daily"] | None = Field(
         default=None, description="daily: run every day by cron (birthday sends)")
+    scheduled_at: Timestamp | None = Field(
+        default=None, description="a future time to send at (status scheduled until then); "
+        "left out: at once")
+
+    @model_validator(mode="after")
+    def _once_or_daily(self) -> SendCreate:
+        if self.scheduled_at is not None and self.repeat is not None:
+            raise ValueError("scheduled_at is for a one-off send, not with repeat")
+        return self
+
+
+class AudienceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    segment: Segment = Field(default_factory=Segment)
+
+
+class AudienceOut(BaseModel):
+    count: int = Field(description="members the segment matches now (a send's targeted, "
+                       "holdout included)")
 
 
 class SendQueued(BaseModel):
@@ -80,6 +100,7 @@ class SendOut(BaseModel):
     redeemed: int
     repurchase_rate: RepurchaseRate
     lift: float | None = Field(description="treated minus holdout repurchase rate")
+    scheduled_at: datetime | None
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

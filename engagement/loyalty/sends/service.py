@@ -17,11 +17,12 @@ import asyncpg
 
 from engagement.coupons import queries as coupon_queries
 from engagement.coupons.service import COUPON_CODE_LENGTH, require_template
-from engagement.kit.errors import NotFound
+from engagement.kit.errors import InvalidInput, NotFound
 from engagement.kit.ids import new_id, random_codes
 from engagement.kit.jobs import Unit
 from engagement.loyalty.sends import queries
 from engagement.loyalty.sends.schemas import (
+    AudienceOut,
     BirthdayAutomationIn,
     BirthdayAutomationOut,
     RepurchaseRate,
@@ -45,19 +46,52 @@ def run_job(unit: Unit, send_id: str) -> None:
     unit.defer(RUN_JOB, send_id, job_id=f"{RUN_JOB}:{send_id}")
 
 
+class ScheduledInPast(InvalidInput):
+    message = "scheduled_at must be in the future."
+
+
 async def create_send(unit: Unit, merchant_id: str, data: SendCreate,
                       now: datetime) -> SendQueued:
     conn = unit.conn
+    if data.scheduled_at is not None and data.scheduled_at <= now:
+        raise ScheduledInPast(fields=[{"field": "scheduled_at", "type": "in_past",
+                                       "message": ScheduledInPast.message}])
     await require_template(conn, merchant_id, data.coupon_template_id, "coupon_template_id")
     send_id = new_id("snd")
-    status: Literal["scheduled", "queued"] = "scheduled" if data.repeat else "queued"
+    later = data.repeat is not None or data.scheduled_at is not None
+    status: Literal["scheduled", "queued"] = "scheduled" if later else "queued"
     await queries.insert_send(
         conn, id=send_id, merchant_id=merchant_id, name=data.name,
         template_id=data.coupon_template_id, segment=data.segment.model_dump(exclude_none=True),
-        holdout_percent=data.holdout_percent, repeat=data.repeat, status=status, now=now)
+        holdout_percent=data.holdout_percent, repeat=data.repeat, status=status, now=now,
+        scheduled_at=data.scheduled_at)
     if status == "queued":
         run_job(unit, send_id)
     return SendQueued(id=send_id, status=status)
+
+
+async def release_due(unit: Unit, now: datetime) -> int:
+    """Queue every scheduled one-off send whose time has come, each once (the release is
+    one conditional UPDATE, see queries.release_due); its job runs after the commit."""
+    released = await queries.release_due(unit.conn, now)
+    for send_id in released:
+        run_job(unit, send_id)
+    return len(released)
+
+
+async def audience(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
+                   time_zone: str, segment: Segment, now: datetime) -> AudienceOut:
+    """The members a send with this segment would target now (holdout included)."""
+    data = segment.model_dump(exclude_none=True)
+    today = now.astimezone(ZoneInfo(time_zone)).date()
+    return AudienceOut(count=await queries.count_audience(
+        conn, merchant_id, data, now, birthdays(data, today)))
+
+
+async def list_sends(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
+                     limit: int = 50) -> list[SendOut]:
+    rows = await queries.list_sends(conn, merchant_id, limit)
+    return [await _send_out(conn, row) for row in rows]
 
 
 def _rate(back: int, of: int) -> float | None:
@@ -69,6 +103,11 @@ async def get_send(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
     row = await queries.send_by_id(conn, merchant_id, send_id)
     if row is None:
         raise NotFound("No such send.")
+    return await _send_out(conn, row)
+
+
+async def _send_out(conn: asyncpg.Connection | asyncpg.Pool, row: asyncpg.Record) -> SendOut:
+    send_id = row["id"]
     totals = await queries.results(conn, send_id)
     treated = totals["targeted"] - totals["held_out"]
     rates = RepurchaseRate(treated=_rate(totals["treated_back"], treated),
@@ -81,8 +120,8 @@ async def get_send(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
         repeat=row["repeat"], status=row["status"], error=row["error"],
         targeted=totals["targeted"], treated=treated, held_out=totals["held_out"],
         issued=totals["issued"], redeemed=totals["redeemed"], repurchase_rate=rates, lift=lift,
-        created_at=row["created_at"], started_at=row["started_at"],
-        finished_at=row["finished_at"])
+        scheduled_at=row["scheduled_at"], created_at=row["created_at"],
+        started_at=row["started_at"], finished_at=row["finished_at"])
 
 
 def birthday_years(segment: dict[str, Any], today: date) -> dict[str, int] | None:

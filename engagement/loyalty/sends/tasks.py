@@ -45,6 +45,13 @@ async def schedule_daily(ctx: dict[str, Any]) -> int:
         return await service.schedule_daily_runs(unit, svc.clock.now())
 
 
+async def release_due(ctx: dict[str, Any]) -> int:
+    """Every minute: scheduled one-off sends whose time has come go out, each once."""
+    svc: Services = ctx["services"]
+    async with svc.unit() as unit:
+        return await service.release_due(unit, svc.clock.now())
+
+
 async def sweep(ctx: dict[str, Any]) -> int:
     """Re-enqueue sends left queued or running (a lost enqueue, a crashed worker); a send's
     job id is deterministic, so one already queued is not queued twice."""
