@@ -9,6 +9,10 @@ from engagement.kit.domain import CronSpec, Domain, JobSpec
 from engagement.loyalty.checkin import console as check_in_console
 from engagement.loyalty.checkin import pages as check_in_pages
 from engagement.loyalty.checkin.routes import routes as check_in_routes
+from engagement.loyalty.imports import console as import_console
+from engagement.loyalty.imports import service as imports
+from engagement.loyalty.imports import tasks as import_tasks
+from engagement.loyalty.imports.routes import routes as import_routes
 from engagement.loyalty.join.routes import routes as join_routes
 from engagement.loyalty.mall import service as mall
 from engagement.loyalty.mall.routes import routes as mall_routes
@@ -26,17 +30,21 @@ EVALUATE_TIERS = JobSpec("tiers.evaluate", tier_tasks.evaluate)
 RUN_SEND = JobSpec(sends.RUN_JOB, send_tasks.run, timeout=1800)
 SCHEDULE_DAILY_SENDS = JobSpec("sends.schedule_daily", send_tasks.schedule_daily)
 SWEEP_SENDS = JobSpec("sends.sweep", send_tasks.sweep, keep_result=0)
+# 100,000 rows take well under a minute; the margin covers a slow disk.
+RUN_IMPORT = JobSpec(imports.RUN_JOB, import_tasks.run, timeout=1800)
+SWEEP_IMPORTS = JobSpec("imports.sweep", import_tasks.sweep, keep_result=0)
 DELIVER_WEBHOOKS = JobSpec("webhooks.deliver_due", webhook_tasks.deliver_due, keep_result=0)
 
 DOMAIN = Domain(
     name="loyalty",
     routes=(*join_routes, *mall_routes, *tier_routes, *send_routes, *webhook_routes,
-            *check_in_routes, *check_in_pages.routes),
+            *check_in_routes, *check_in_pages.routes, *import_routes),
     home_sections=(("check_in", check_in_pages.home_card),),
-    console_routes=tuple(check_in_console.routes),
-    console_nav=(check_in_console.NAV,),
+    console_routes=(*check_in_console.routes, *import_console.routes),
+    console_nav=(check_in_console.NAV, import_console.NAV),
     console_notices=check_in_console.NOTICES,
-    jobs=(EVALUATE_TIERS, RUN_SEND, SCHEDULE_DAILY_SENDS, SWEEP_SENDS, DELIVER_WEBHOOKS),
+    jobs=(EVALUATE_TIERS, RUN_SEND, SCHEDULE_DAILY_SENDS, SWEEP_SENDS, DELIVER_WEBHOOKS,
+          RUN_IMPORT, SWEEP_IMPORTS),
     crons=(
         # After the day's points expiry (18:05 UTC), so tiers on points see today's balances.
         CronSpec(EVALUATE_TIERS, hour=frozenset({18}), minute=frozenset({35})),
@@ -47,6 +55,7 @@ DOMAIN = Domain(
                  minute=frozenset(range(0, 60, SCHEDULE_DAILY_SENDS_EVERY_MINUTES)),
                  run_at_startup=True),
         CronSpec(SWEEP_SENDS, minute=frozenset(range(0, 60, 5)), run_at_startup=True),
+        CronSpec(SWEEP_IMPORTS, minute=frozenset(range(2, 60, 5)), run_at_startup=True),
         # The outbox is polled: the first retry waits 5 s, so every 5 s is punctual enough.
         CronSpec(DELIVER_WEBHOOKS, second=frozenset(range(0, 60, 5)), run_at_startup=True),
     ),
