@@ -29,6 +29,7 @@
     var area = upload.querySelector("[data-import-preview]");
     var text = upload.dataset;
     var chosen = null;
+    var fileName = upload.querySelector("[data-file-name]");
 
     var show = function (node) { area.replaceChildren(node); };
     var loading = function (label) {
@@ -41,6 +42,7 @@
 
     input.addEventListener("change", function () {
       chosen = input.files && input.files[0];
+      fileName.textContent = chosen ? chosen.name : fileName.dataset.none;
       if (!chosen) { area.replaceChildren(); return; }
       if (chosen.size > Number(text.maxBytes)) { show(notice(text.textTooBig)); return; }
       loading(text.textChecking);
