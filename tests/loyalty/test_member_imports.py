@@ -11,7 +11,7 @@ import httpx
 
 from engagement.kit.clock import FrozenClock
 from engagement.kit.state import Services
-from engagement.loyalty.imports import service, tasks
+from engagement.loyalty.imports import csvfile, service, tasks
 from tests.factories import Factory, MerchantHandle
 from tests.worker import drain
 
@@ -222,3 +222,11 @@ async def test_existing_members_get_the_rows_cells_and_empty_cells_clear_nothing
         "SELECT name, phone, birthday, tier FROM members WHERE external_id = 'E-1'")
     assert (row["name"], row["phone"], str(row["birthday"]), row["tier"]) \
         == ("新名字", "13700137000", "1970-01-01", "黄金会员")
+
+
+def test_row_numbers_are_the_spreadsheets_whatever_blank_lines_and_quoted_breaks() -> None:
+    body = (f"{HEADER}\nA,,,,,\n\nB,,\"两行\n的名字\",,,\nC,,,,,\n").encode()
+    parsed = csvfile.parse(body)
+    assert [(r.number, r.external_id, r.problem) for r in parsed.rows] == [
+        (2, "A", None), (4, "B", "invalid_name"), (6, "C", None)]
+    assert csvfile.count_rows(body) == 3

@@ -13,6 +13,7 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from engagement.kit.errors import InvalidInput
 from engagement.kit.fields import MAX_POINTS, birthday_in_range, forbidden_character
@@ -74,8 +75,9 @@ class FileProblem(InvalidInput):
         self.word_args = {k: str(v) for k, v in details.items()}
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
+    """One member row (a tuple: a file of 100,000 rows makes 100,000 of them)."""
+
     number: int  # in the file, the header being row 1
     external_id: str
     phone: str | None
@@ -126,9 +128,9 @@ def _header(cells: list[str]) -> tuple[str, ...]:
     return tuple(columns)
 
 
-def parse(body: bytes) -> Parsed:
-    """Every row of the file with its first problem, if any; duplicates within the file
-    fail every occurrence after the first."""
+def _records(body: bytes) -> tuple[tuple[str, ...], list[tuple[int, list[str]]]]:
+    """The header's columns, and each non-blank record with the file row it starts on (the
+    header is row 1; a blank line still counts, as a spreadsheet counts it)."""
     reader = csv.reader(io.StringIO(decode(body), newline=""))
     try:
         header = next(reader, None)
@@ -137,36 +139,54 @@ def parse(body: bytes) -> Parsed:
         if header is None:
             raise FileProblem("empty_file", "The file is empty.", N_("文件是空的"))
         columns = _header(header)
-        rows: list[Row] = []
-        ids: set[str] = set()
-        phones: set[str] = set()
-        for cells in reader:
-            if not any(c.strip() for c in cells):
-                continue  # a blank line is no member
-            row = _row(reader.line_num, columns, cells)
-            if row.problem is None and row.external_id in ids:
-                row = failed(row, "duplicate_external_id")
-            elif row.problem is None and row.phone is not None and row.phone in phones:
-                row = failed(row, "duplicate_phone")
-            if row.problem is None:
-                ids.add(row.external_id)
-                if row.phone is not None:
-                    phones.add(row.phone)
-            rows.append(row)
+        records = []
+        while True:
+            start = reader.line_num + 1
+            cells = next(reader, None)
+            if cells is None:
+                break
+            if any(c.strip() for c in cells):  # a blank line is no member
+                records.append((start, cells))
     except csv.Error as exc:
         raise FileProblem("malformed_csv", f"The file is not valid CSV: {exc}.",
                           N_("文件不是有效的 CSV（第 %(line)s 行附近）"),
                           line=reader.line_num) from None
-    if not rows:
+    if not records:
         raise FileProblem("no_rows", "The file has a header but no members.",
                           N_("文件只有表头，没有会员"))
+    return columns, records
+
+
+def count_rows(body: bytes) -> int:
+    """The file's member rows, after checking that the file and its header can be read
+    (FileProblem otherwise); the rows themselves are checked by ``parse``."""
+    return len(_records(body)[1])
+
+
+def parse(body: bytes) -> Parsed:
+    """Every row of the file with its first problem, if any; duplicates within the file
+    fail every occurrence after the first."""
+    columns, records = _records(body)
+    rows: list[Row] = []
+    ids: set[str] = set()
+    phones: set[str] = set()
+    for number, cells in records:
+        row = _row(number, columns, cells)
+        if row.problem is None and row.external_id in ids:
+            row = failed(row, "duplicate_external_id")
+        elif row.problem is None and row.phone is not None and row.phone in phones:
+            row = failed(row, "duplicate_phone")
+        if row.problem is None:
+            ids.add(row.external_id)
+            if row.phone is not None:
+                phones.add(row.phone)
+        rows.append(row)
     return Parsed(columns, rows)
 
 
 def failed(row: Row, code: str) -> Row:
     """The row, failed with ``code``."""
-    return Row(row.number, row.external_id, row.phone, row.name, row.birthday, row.points,
-               row.tier, code, row.cells)
+    return row._replace(problem=code)
 
 
 def _row(number: int, columns: tuple[str, ...], cells: list[str]) -> Row:

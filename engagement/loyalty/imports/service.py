@@ -1,7 +1,7 @@
 """Member imports (老会员导入): a merchant's members from its old system, from a CSV file.
 
-The upload reads the whole file (a bad header is a 422 before anything is stored), keeps it
-and queues the job; the job applies it in batches of BATCH_ROWS rows, each one transaction
+The upload reads the whole file as CSV (a bad header is a 422 before anything is stored),
+keeps it and queues the job; the job applies it in batches of BATCH_ROWS rows, each one transaction
 that also moves the import's counters and ``processed``, so a retried job resumes where the
 last commit left it and every row is counted once.
 
@@ -55,13 +55,13 @@ def require_csv(content_type: str | None) -> None:
 
 async def create_import(unit: Unit, merchant_id: str, body: bytes, filename: str | None,
                         now: datetime) -> ImportQueued:
-    parsed = csvfile.parse(body)  # FileProblem (422) before anything is written
+    rows = csvfile.count_rows(body)  # FileProblem (422) before anything is written
     import_id = new_id("imp")
     await queries.insert_import(unit.conn, id=import_id, merchant_id=merchant_id,
                                 filename=(filename or "")[:200] or None, body=body,
-                                rows=len(parsed.rows), now=now)
+                                rows=rows, now=now)
     run_job(unit, import_id)
-    return ImportQueued(id=import_id, rows=len(parsed.rows))
+    return ImportQueued(id=import_id, rows=rows)
 
 
 def _errors(rows: list[asyncpg.Record]) -> list[RowError]:
