@@ -87,18 +87,20 @@ async def tier_names(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str) 
 async def existing_members(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
                            external_ids: list[str]) -> set[str]:
     rows = await conn.fetch(
-        """SELECT external_id FROM members
-           WHERE merchant_id = $1 AND external_id = ANY($2::text[])""",
+        """SELECT m.external_id FROM unnest($2::text[]) AS f(external_id)
+           JOIN members m ON m.merchant_id = $1 AND m.external_id = f.external_id""",
         merchant_id, external_ids)
     return {r["external_id"] for r in rows}
 
 
 async def phone_holders(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
                         phones: list[str]) -> dict[str, str]:
-    """phone -> external_id of the member of this merchant who has it."""
+    """phone -> external_id of the member of this merchant who has it. The phones are
+    joined as a table (= ANY of thousands would test each of the merchant's members
+    against every one of them)."""
     rows = await conn.fetch(
-        """SELECT phone, external_id FROM members
-           WHERE merchant_id = $1 AND phone = ANY($2::text[])""", merchant_id, phones)
+        """SELECT m.phone, m.external_id FROM unnest($2::text[]) AS f(phone)
+           JOIN members m ON m.merchant_id = $1 AND m.phone = f.phone""", merchant_id, phones)
     return {r["phone"]: r["external_id"] for r in rows}
 
 
