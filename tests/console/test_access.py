@@ -120,9 +120,13 @@ async def _targets(shop: Console, factory: Factory, services: Services) -> dict[
     order = await factory.client.post("/api/v1/orders", headers=shop.merchant.headers, json={
         "id": "ord-access-1", "member_id": member.id, "amount": 1000})
     assert order.status_code == 201, order.text
+    upload = await factory.client.post("/api/v1/member-imports", content=b"external_id\nA\n",
+                                       headers={**shop.merchant.headers,
+                                                "Content-Type": "text/csv"})
+    assert upload.status_code == 202, upload.text
     return {"template_id": template["id"], "campaign_id": campaign["id"],
             "member_id": member.id, "user_id": cashier, "key_id": key_id,
-            "order_id": "ord-access-1"}
+            "order_id": "ord-access-1", "import_id": upload.json()["id"]}
 
 
 def _console_routes(app: Any, method: str) -> list[str]:
