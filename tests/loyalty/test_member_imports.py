@@ -230,3 +230,19 @@ def test_row_numbers_are_the_spreadsheets_whatever_blank_lines_and_quoted_breaks
     assert [(r.number, r.external_id, r.problem) for r in parsed.rows] == [
         (2, "A", None), (4, "B", "invalid_name"), (6, "C", None)]
     assert csvfile.count_rows(body) == 3
+
+
+async def test_an_idempotency_key_replays_the_first_upload(
+        client: httpx.AsyncClient, factory: Factory, services: Services) -> None:
+    shop = await factory.merchant()
+    headers = {**shop.headers, "Content-Type": "text/csv", "Idempotency-Key": "upload-1"}
+    first = await client.post("/api/v1/member-imports", content=b"external_id\nA\n",
+                              headers=headers)
+    again = await client.post("/api/v1/member-imports", content=b"external_id\nA\n",
+                              headers=headers)
+    assert first.status_code == again.status_code == 202
+    assert first.json() == again.json()
+    other = await client.post("/api/v1/member-imports", content=b"external_id\nB\n",
+                              headers=headers)
+    assert other.status_code == 422 and other.json()["error"]["code"] == "idempotency_key_reused"
+    assert await services.pool.fetchval("SELECT count(*) FROM member_imports") == 1
