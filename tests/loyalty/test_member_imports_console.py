@@ -109,3 +109,14 @@ async def test_a_cashier_cannot_import_and_another_merchant_sees_nothing(
         refused = await _send(cashier, "/console/imports", b"external_id\nB\n")
         assert refused.status_code == 403
     assert await services.pool.fetchval("SELECT count(*) FROM member_imports") == 1
+
+
+async def test_a_file_past_the_general_body_limit_still_previews(
+        shop: Console, services: Services) -> None:
+    lines = ["external_id,phone,name"] + [f"BIG{i:06d},135{i:08d},{'名' * 20}"
+                                         for i in range(25_000)]
+    body = "\n".join(lines).encode()
+    assert len(body) > 1024 * 1024  # the default limit of every other route
+    r = await _send(shop, "/console/imports/preview", body)
+    assert r.status_code == 200, r.text[:200]
+    assert 'data-count="new">25000<' in r.text
