@@ -29,6 +29,8 @@ async def test_the_empty_page_offers_the_sample_file_which_imports_as_it_is(
     page = (await shop.get("/console/imports")).text
     assert "data-empty" in page and 'href="/console/imports/sample.csv"' in page
     assert 'data-nav="imports"' in page
+    members = (await shop.get("/console/members")).text
+    assert 'href="/console/imports" data-action="import-members"' in members
     sample = await shop.get("/console/imports/sample.csv")
     assert sample.status_code == 200 and sample.headers["content-type"].startswith("text/csv")
     assert sample.content.startswith("\ufeff".encode())
