@@ -115,6 +115,12 @@ async def test_a_merchant_imports_old_members_in_the_console(
         assert [r[:2] for r in rows[1:]] == [["5", "invalid_birthday"], ["150", "invalid_phone"]]
         assert rows[0][0] == ("行号" if lang == "zh-CN" else "Row")
         assert all(r[2] for r in rows[1:])
+        # The page lists it now, in place of the empty state.
+        await page.goto("/console/imports")
+        await page.wait_for_selector("[data-imports] tr[data-import-id]")
+        assert await page.locator("[data-empty]").count() == 0
+        assert await _fits_width(page)
+        await _shot(page, f"{name}-history")
         points = await services.pool.fetchval(
             "SELECT points FROM members WHERE external_id = 'VIP0010'")
         assert points == 100
