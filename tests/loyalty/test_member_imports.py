@@ -246,3 +246,43 @@ async def test_an_idempotency_key_replays_the_first_upload(
                               headers=headers)
     assert other.status_code == 422 and other.json()["error"]["code"] == "idempotency_key_reused"
     assert await services.pool.fetchval("SELECT count(*) FROM member_imports") == 1
+
+
+async def test_an_import_whose_job_was_lost_is_swept_up(
+        client: httpx.AsyncClient, factory: Factory, services: Services,
+        clock: FrozenClock) -> None:
+    shop = await factory.merchant()
+    r = await upload(client, shop, b"external_id,points\nA,5\nB,0\n")
+    await services.redis.flushdb()  # the queued job is gone (Redis lost it)
+    assert await drain(services.settings, clock) == 0
+    assert (await result(client, shop, r.json()["id"]))["status"] == "queued"
+    assert await tasks.sweep({"services": services}) == 1
+    await drain(services.settings, clock)
+    done = await result(client, shop, r.json()["id"])
+    assert (done["status"], done["created"]) == ("done", 2)
+    assert await tasks.sweep({"services": services}) == 0
+    assert await services.pool.fetchval(
+        "SELECT body FROM member_imports WHERE id = $1", r.json()["id"]) is None
+
+
+async def test_a_job_that_stopped_midway_resumes_and_counts_each_row_once(
+        client: httpx.AsyncClient, factory: Factory, services: Services) -> None:
+    shop = await factory.merchant()
+    body, _ = thousand_rows()
+    import_id = (await upload(client, shop, body)).json()["id"]
+    original = service.BATCH_ROWS
+    service.BATCH_ROWS = 150
+    try:
+        parsed = csvfile.parse(body)
+        for _ in range(3):  # three batches commit, then the worker dies
+            async with services.unit() as unit:
+                assert await service.apply_batch(unit.conn, import_id, parsed,
+                                                  services.clock.now())
+        midway = await result(client, shop, import_id)
+        assert (midway["status"], midway["processed"]) == ("running", 450)
+        await tasks.run({"services": services}, import_id)  # the retry
+    finally:
+        service.BATCH_ROWS = original
+    done = await result(client, shop, import_id)
+    assert (done["created"], done["unchanged"], done["failed"]) == (997, 0, 3)
+    assert [e["row"] for e in done["errors"]] == sorted(BAD)
