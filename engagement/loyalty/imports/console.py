@@ -33,7 +33,7 @@ SAMPLE = [("external_id", "phone", "name", "birthday", "points", "tier"),
           ("OLD-0002", "13900139000", "李华", "", "0", "")]
 STATUS_WORDS = {"queued": N_("排队中"), "running": N_("导入中"), "done": N_("已完成")}
 COLUMN_WORDS = {"external_id": N_("会员编号"), "phone": N_("手机号"), "name": N_("姓名"),
-                "birthday": N_("生日"), "points": N_("积分"), "tier": N_("等级")}
+                "birthday": N_("会员生日"), "points": N_("积分"), "tier": N_("等级")}
 
 
 def _context(**extra: Any) -> dict[str, Any]:
