@@ -99,8 +99,11 @@ EXPORT_BATCH_ROWS = 2000
 MAX_BODY_BYTES = 1024 * 1024
 # Routes that need more declare it here, by path prefix (the prefix itself and below).
 BODY_LIMITS_BY_PREFIX: dict[str, int] = {
-    # CSV member imports (planned): about 100,000 rows of id, phone and birthday.
+    # CSV member imports (老会员导入) and their preview: 100,000 rows of id, phone, name,
+    # birthday, points and tier are about 6 MiB; 20 MiB leaves room for long names.
     "/api/v1/member-imports": 20 * 1024 * 1024,
+    # The console's upload and preview of the same files.
+    "/console/imports": 20 * 1024 * 1024,
 }
 # JSON bodies nest at most this deep. The API's own bodies nest three levels (a campaign,
 # its prize pool, a prize); 32 is generous for any client, yet far below Python's recursion

@@ -43,6 +43,7 @@ class ApiDoc:
     errors: tuple[str, ...] = ()
     idempotent: bool = False
     query: dict[str, str] = field(default_factory=dict)
+    raw_body: str | None = None  # a body that is a file of this media type (text/csv)
 
 
 def api_route(path: str, handler: Handler | ASGIApp, method: str, doc: ApiDoc) -> Route:

@@ -76,6 +76,9 @@ def _operation(route: Route, doc: ApiDoc, keys: dict[Any, Any]) -> dict[str, Any
     if doc.body is not None:
         op["requestBody"] = {"required": True, "content": {"application/json": {
             "schema": keys[(doc.body, "validation")]}}}
+    elif doc.raw_body is not None:
+        op["requestBody"] = {"required": True, "content": {doc.raw_body: {
+            "schema": {"type": "string"}}}}
     ok: dict[str, Any] = {"description": "OK"}
     if doc.response is not None:
         ok["content"] = {"application/json": {"schema": keys[(doc.response, "serialization")]}}

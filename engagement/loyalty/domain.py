@@ -10,6 +10,10 @@ from engagement.loyalty import home as loyalty_home
 from engagement.loyalty.checkin import console as check_in_console
 from engagement.loyalty.checkin import pages as check_in_pages
 from engagement.loyalty.checkin.routes import routes as check_in_routes
+from engagement.loyalty.imports import console as import_console
+from engagement.loyalty.imports import service as imports
+from engagement.loyalty.imports import tasks as import_tasks
+from engagement.loyalty.imports.routes import routes as import_routes
 from engagement.loyalty.join.routes import routes as join_routes
 from engagement.loyalty.mall import console as mall_console
 from engagement.loyalty.mall import pages as mall_pages
@@ -34,23 +38,27 @@ RUN_SEND = JobSpec(sends.RUN_JOB, send_tasks.run, timeout=1800)
 SCHEDULE_DAILY_SENDS = JobSpec("sends.schedule_daily", send_tasks.schedule_daily)
 RELEASE_DUE_SENDS = JobSpec("sends.release_due", send_tasks.release_due, keep_result=0)
 SWEEP_SENDS = JobSpec("sends.sweep", send_tasks.sweep, keep_result=0)
+# 100,000 rows take well under a minute; the margin covers a slow disk.
+RUN_IMPORT = JobSpec(imports.RUN_JOB, import_tasks.run, timeout=1800)
+SWEEP_IMPORTS = JobSpec("imports.sweep", import_tasks.sweep, keep_result=0)
 DELIVER_WEBHOOKS = JobSpec("webhooks.deliver_due", webhook_tasks.deliver_due, keep_result=0)
 
 DOMAIN = Domain(
     name="loyalty",
     routes=(*join_routes, *mall_routes, *tier_routes, *send_routes, *webhook_routes,
-            *check_in_routes, *check_in_pages.routes, *mall_pages.routes),
+            *check_in_routes, *check_in_pages.routes, *mall_pages.routes, *import_routes),
     home_sections=(("check_in", check_in_pages.home_card),
                    ("loyalty", loyalty_home.home_card)),
     console_routes=(*check_in_console.routes, *send_console.routes, *tier_console.routes,
-                    *mall_console.routes, *birthday_console.routes, *webhook_console.routes),
+                    *mall_console.routes, *birthday_console.routes, *webhook_console.routes,
+                    *import_console.routes),
     console_nav=(check_in_console.NAV, send_console.NAV, tier_console.NAV, mall_console.NAV,
-                 birthday_console.NAV, webhook_console.NAV),
+                 birthday_console.NAV, webhook_console.NAV, import_console.NAV),
     console_notices={**check_in_console.NOTICES, **send_console.NOTICES,
                      **tier_console.NOTICES, **mall_console.NOTICES,
                      **birthday_console.NOTICES, **webhook_console.NOTICES},
     jobs=(EVALUATE_TIERS, RUN_SEND, SCHEDULE_DAILY_SENDS, RELEASE_DUE_SENDS, SWEEP_SENDS,
-          DELIVER_WEBHOOKS),
+          DELIVER_WEBHOOKS, RUN_IMPORT, SWEEP_IMPORTS),
     crons=(
         # After the day's points expiry (18:05 UTC), so tiers on points see today's balances.
         CronSpec(EVALUATE_TIERS, hour=frozenset({18}), minute=frozenset({35})),
@@ -64,6 +72,7 @@ DOMAIN = Domain(
         # minute; two workers ticking together release each send once (queries.release_due).
         CronSpec(RELEASE_DUE_SENDS, run_at_startup=True),
         CronSpec(SWEEP_SENDS, minute=frozenset(range(0, 60, 5)), run_at_startup=True),
+        CronSpec(SWEEP_IMPORTS, minute=frozenset(range(2, 60, 5)), run_at_startup=True),
         # The outbox is polled: the first retry waits 5 s, so every 5 s is punctual enough.
         CronSpec(DELIVER_WEBHOOKS, second=frozenset(range(0, 60, 5)), run_at_startup=True),
     ),

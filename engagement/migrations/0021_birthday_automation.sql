@@ -4,7 +4,7 @@
 -- definition makes no runs. A member's birthday coupon is claimed once per definition and
 -- birthday year (send_birthday_claims): two workers, a rerun, or a changed number of days
 -- before the birthday never give a second one for the same birthday.
--- depends: 0018_withdrawals
+-- depends: 0019_member_imports
 
 ALTER TABLE sends ADD COLUMN paused boolean NOT NULL DEFAULT false;
 

@@ -136,10 +136,14 @@ async def _targets(shop: Console, factory: Factory, services: Services) -> dict[
     send = await factory.client.post("/api/v1/sends", headers=shop.merchant.headers, json={
         "name": "唤醒", "coupon_template_id": template["id"]})
     assert send.status_code == 202, send.text
+    upload = await factory.client.post("/api/v1/member-imports", content=b"external_id\nA\n",
+                                       headers={**shop.merchant.headers,
+                                                "Content-Type": "text/csv"})
+    assert upload.status_code == 202, upload.text
     return {"template_id": template["id"], "campaign_id": campaign["id"],
             "member_id": member.id, "user_id": cashier, "key_id": key_id,
             "order_id": "ord-access-1", "withdrawal_id": "wdr_ACCESS1",
-            "send_id": send.json()["id"], "file": "phone.png",
+            "send_id": send.json()["id"], "file": "phone.png", "import_id": upload.json()["id"],
             "reward_id": reward.json()["id"],
             "webhook_id": webhook.json()["id"],
             "delivery_id": await services.pool.fetchval(
