@@ -43,10 +43,18 @@ class Scripts:
         # One pipeline out at a time: the draws arriving meanwhile make up the next one.
         self._draws: MicroBatcher[_ScriptCall, Any] = MicroBatcher(
             _PipelinedEvalsha(redis, self.draw), max_size=256, max_in_flight=1)
+        # The same for the records of Idempotency-Keys whose draws are written.
+        self._marks: MicroBatcher[tuple[str, str], Any] = MicroBatcher(
+            _PipelinedMarks(redis), max_size=256, max_in_flight=1)
 
     async def run_draw(self, keys: DrawKeys, args: DrawArgs, fairness: Fairness) -> DrawReply:
         raw = await self._draws.submit((keys, [args.pack(), *fairness]))
         return parse_draw_reply(raw)
+
+    async def mark_drawn(self, key: str, record: str) -> None:
+        """Replace a key's record ('P|...', its draw being written) with the written one
+        ('D|...'), keeping its expiry; nothing if the record is gone meanwhile."""
+        await self._marks.submit((key, record))
 
     async def run_undo(self, keys: DrawKeys, args: UndoArgs) -> None:
         await self.undo(keys=keys, args=args.pack())
@@ -90,31 +98,47 @@ class _PipelinedEvalsha:
 
     async def _evalsha(self, calls: list[_ScriptCall]) -> list[Any]:
         """EVALSHA for every call in one write, replies read in order; an error reply (a
-        script's own error, or NOSCRIPT) is returned in its place. The commands are packed
-        by hiredis, in C: redis-py's pipeline packs them in Python, argument by argument,
-        which cost more than the rest of a draw's Redis work together."""
+        script's own error, or NOSCRIPT) is returned in its place."""
         sha = self.script.sha
         # hiredis's stub types `cmd` as a tuple of one element.
-        packed = b"".join([
+        return await _send_packed(self.redis, [
             pack_command(("EVALSHA", sha, len(keys), *keys, *args))  # type: ignore[arg-type]
             for keys, args in calls])
-        pool = self.redis.connection_pool
-        conn = await pool.get_connection()
-        try:
-            await conn.send_packed_command(packed)
-            results: list[Any] = []
-            for _ in calls:
-                try:
-                    results.append(await conn.read_response())
-                except ResponseError as exc:  # this script's own error; the rest follow
-                    results.append(exc)
-        except BaseException:
-            # A reply may be left unread: the connection cannot be trusted again.
-            await conn.disconnect(nowait=True)
-            raise
-        finally:
-            await pool.release(conn)
-        return results
+
+
+class _PipelinedMarks:
+    """SET key value XX KEEPTTL for a batch of written draws' records, as one pipeline."""
+
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+
+    async def __call__(self, calls: list[tuple[str, str]]) -> list[Any]:
+        return await _send_packed(self.redis, [
+            pack_command(("SET", key, record, "XX", "KEEPTTL"))  # type: ignore[arg-type]
+            for key, record in calls])
+
+
+async def _send_packed(redis: Redis, commands: list[bytes]) -> list[Any]:
+    """Commands packed by hiredis, in C, sent in one write, their replies read in order; an
+    error reply is returned in its place. redis-py's pipeline packs each argument in Python,
+    which cost more than the rest of a draw's Redis work together."""
+    pool = redis.connection_pool
+    conn = await pool.get_connection()
+    try:
+        await conn.send_packed_command(b"".join(commands))
+        results: list[Any] = []
+        for _ in commands:
+            try:
+                results.append(await conn.read_response())
+            except ResponseError as exc:  # this command's own error; the rest follow
+                results.append(exc)
+    except BaseException:
+        # A reply may be left unread: the connection cannot be trusted again.
+        await conn.disconnect(nowait=True)
+        raise
+    finally:
+        await pool.release(conn)
+    return results
 
 
 def _strs(values: dict[str, int]) -> dict[str, str]:

@@ -159,8 +159,7 @@ async def draw(svc: Services, principal: MemberPrincipal, campaign_id: str,
                                               extra=drawn.extra))
         raise
     if idempotency_key is not None:
-        await svc.redis.set(keys.idempotency, f"D|{request_hash}|{body}", xx=True,
-                            keepttl=True)
+        await scripts.mark_drawn(keys.idempotency, f"D|{request_hash}|{body}")
     if drawn.outcome == "win" and not won:
         # Recorded as a lose: Redis's streak of loses took it as a win; PostgreSQL's stands.
         await svc.redis.delete(keys.pity)
