@@ -9,12 +9,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from engagement.console.forms import Form
 from engagement.console.shell import OWNER, ConsoleUser, page_route, redirect, render_page
 from engagement.kit.branding import brand_of
+from engagement.kit.http import read_form
 from engagement.kit.i18n import N_
 from engagement.kit.state import services
 from engagement.merchants import brand, queries, service
 
+KEY_NAME_MAX = 40  # api_keys_name_length
 NOTICES = {"key_revoked": N_("API 密钥已停用，用它的请求会立即被拒绝"), **brand.NOTICES}
 
 
@@ -29,12 +32,19 @@ async def settings_page(request: Request, user: ConsoleUser, *,
 
 
 async def create_key(request: Request, user: ConsoleUser) -> Response:
+    data = await read_form(request)
+    form = Form(data)
+    name = form.text("name", required=True, max_length=KEY_NAME_MAX)
+    if form.errors:
+        return await settings_page(request, user, form=data, status=422,
+                                   errors={f"key_{k}": v for k, v in form.errors.items()})
     svc = services(request)
     async with svc.unit() as unit:
-        key = await service.issue_api_key(unit.conn, user.merchant.id, svc.clock.now())
+        key = await service.issue_api_key(unit.conn, user.merchant.id, svc.clock.now(),
+                                          name=name)
     # Shown on this answer only: the service keeps the key's digest, never the key.
     return render_page(request, user, "console/api_key_created.html", {
-        "key": key, "api_url": f"{svc.settings.public_url}/api/v1",
+        "key": key, "name": name, "api_url": f"{svc.settings.public_url}/api/v1",
         "docs_url": f"{svc.settings.public_url}/docs"}, active="settings")
 
 

@@ -32,11 +32,12 @@ async def slug_exists(conn: asyncpg.Connection, slug: str) -> bool:
 
 
 async def insert_api_key(conn: asyncpg.Connection, *, id: str, merchant_id: str,
-                         key_hash: bytes, prefix: str, now: datetime | None = None) -> None:
+                         key_hash: bytes, prefix: str, now: datetime | None = None,
+                         name: str | None = None) -> None:
     await conn.execute(
-        """INSERT INTO api_keys (id, merchant_id, key_hash, prefix, created_at)
-           VALUES ($1, $2, $3, $4, coalesce($5, now()))""",
-        id, merchant_id, key_hash, prefix, now,
+        """INSERT INTO api_keys (id, merchant_id, key_hash, prefix, created_at, name)
+           VALUES ($1, $2, $3, $4, coalesce($5, now()), $6)""",
+        id, merchant_id, key_hash, prefix, now, name,
     )
 
 
@@ -44,7 +45,7 @@ async def api_keys_of_merchant(conn: asyncpg.Connection | asyncpg.Pool,
                                merchant_id: str) -> list[asyncpg.Record]:
     """Active keys first, newest first; the secret itself is never stored."""
     return await conn.fetch(
-        """SELECT id, prefix, created_at, revoked_at FROM api_keys WHERE merchant_id = $1
+        """SELECT id, prefix, name, created_at, revoked_at FROM api_keys WHERE merchant_id = $1
            ORDER BY revoked_at IS NOT NULL, created_at DESC, id DESC""",
         merchant_id,
     )

@@ -44,12 +44,13 @@ async def create_merchant(conn: asyncpg.Connection, data: MerchantCreate) -> tup
 
 
 async def issue_api_key(conn: asyncpg.Connection, merchant_id: str,
-                        now: datetime | None = None) -> str:
-    """A new key, returned once: only its digest and its first characters are kept."""
+                        now: datetime | None = None, name: str | None = None) -> str:
+    """A new key, returned once: only its digest, its first characters and the name the
+    owner gave it are kept."""
     key = new_api_key()
     await queries.insert_api_key(
         conn, id=new_id("key"), merchant_id=merchant_id, key_hash=digest(key), prefix=key[:7],
-        now=now,
+        now=now, name=name,
     )
     return key
 

@@ -129,6 +129,7 @@ async def test_an_owner_adds_and_removes_a_cashier(
         # Settings: the shop, a key created (shown once) and the old one revoked.
         await page.click('[data-nav="settings"]')
         await page.wait_for_selector("[data-api-keys]")
+        await page.fill("#key_name", "收银系统")
         await page.click('[data-action="create-key"]')
         await page.wait_for_selector("[data-new-key]")
         assert (await page.input_value("[data-new-key]")).startswith("ek_")

@@ -36,13 +36,22 @@ async def test_the_settings_page_shows_the_shop_and_its_keys(shop: Console,
 async def test_a_new_key_is_shown_once_and_a_revoked_key_is_refused_at_once(
         shop: Console, rival: Console, client: httpx.AsyncClient,
         services: Services) -> None:
-    r = await shop.post("/console/settings/api-keys")
+    before = await _keys(services, shop.merchant.id)
+    for bad in ("", "x" * 41, "收银\x00系统"):
+        r = await shop.post("/console/settings/api-keys", {"name": bad})
+        assert r.status_code == 422 and 'id="key_name"' in r.text, bad
+        assert "data-new-key" not in r.text
+    assert await _keys(services, shop.merchant.id) == before  # nothing was made
+    r = await shop.post("/console/settings/api-keys", {"name": "收银系统"})
     assert r.status_code == 200
+    assert "<dd data-key-name>收银系统</dd>" in r.text
     found = re.search(r'value="(ek_[^"]+)" readonly data-new-key', r.text)
     assert found and "data-copy=\"#new-key\"" in r.text
     new_key = found.group(1)
     page = await shop.get("/console/settings")
     assert new_key not in page.text and new_key[:7] in page.text
+    assert "<td data-key-name>收银系统</td>" in page.text
+    assert "<td data-key-name>未命名</td>" in page.text  # the key from before names
     headers = {"Authorization": f"Bearer {new_key}"}
     assert (await client.get("/api/v1/stores", headers=headers)).status_code == 200
     new_id = next(k["id"] for k in await _keys(services, shop.merchant.id)
