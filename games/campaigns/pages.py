@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from zoneinfo import ZoneInfo
 
+import asyncpg
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -12,11 +13,12 @@ from starlette.routing import Route
 from engagement.auth import optional_member
 from engagement.home import HomeSection
 from engagement.kit.errors import NotFound
-from engagement.kit.state import services
+from engagement.kit.state import Services, services
 from engagement.kit.web import render, static_url
 from engagement.members import queries as member_queries
 from engagement.members.schemas import MemberPrincipal
 from engagement.merchants import queries as merchant_queries
+from engagement.merchants.schemas import Merchant
 from games.campaigns import queries as campaign_queries
 from games.campaigns import service
 from games.campaigns.catalog import LABELS, TEMPLATES
@@ -32,15 +34,24 @@ HOME_DRAWS = 10
 VERIFY_DRAWS = 1000
 
 
-async def play(request: Request) -> Response:
-    svc = services(request)
-    campaign_id = request.path_params["campaign_id"]
+async def _published(svc: Services, campaign_id: str) -> tuple[asyncpg.Record, Merchant]:
+    """A campaign members may see, and its merchant. Drafts are the merchant's work in
+    progress: they do not exist for members."""
     row = await draw_queries.campaign_by_id(svc.pool, campaign_id)
-    # Drafts are the merchant's work in progress: they do not exist for members.
     if row is None or row["status"] == "draft":
         raise NotFound("No such campaign.")
     merchant = await merchant_queries.merchant_by_id(svc.pool, row["merchant_id"])
     assert merchant is not None
+    return row, merchant
+
+
+async def play(request: Request) -> Response:
+    svc = services(request)
+    campaign_id = request.path_params["campaign_id"]
+    _, merchant = await _published(svc, campaign_id)
+    # The commitment is on the page from the start, also for a campaign published before
+    # draws were provably fair (its seed is fixed now, before its next draw).
+    await fairness.committed(svc, campaign_id)
     campaign = await service.campaign_out(svc, merchant.id, campaign_id)
     now = svc.clock.now()
     principal = await optional_member(request)
@@ -62,11 +73,7 @@ async def verify(request: Request) -> Response:
     (static/js/verify.js) from the revealed seed once the campaign has ended."""
     svc = services(request)
     campaign_id = request.path_params["campaign_id"]
-    row = await draw_queries.campaign_by_id(svc.pool, campaign_id)
-    if row is None or row["status"] == "draft":
-        raise NotFound("No such campaign.")
-    merchant = await merchant_queries.merchant_by_id(svc.pool, row["merchant_id"])
-    assert merchant is not None
+    row, merchant = await _published(svc, campaign_id)
     record = await fairness.reveal(svc.pool, campaign_id)
     principal = await optional_member(request)
     member = principal is not None and principal.merchant.id == merchant.id

@@ -12,6 +12,7 @@ import secrets
 import uuid
 from typing import Any
 
+from engagement.kit.state import Services
 from tests.factories import Factory, MemberHandle
 
 N_MEMBERS = 500
@@ -157,3 +158,22 @@ async def test_a_drafts_fairness_is_not_public_and_the_seed_is_fixed_at_publish(
     for action in ("pause", "resume"):
         r = await factory.client.post(f"{url}/{action}", headers=shop.headers)
         assert r.json()["fairness"]["commitment"] == commitment
+
+
+async def test_a_campaign_published_before_fairness_commits_before_its_next_draw(
+        factory: Factory, services: Services) -> None:
+    shop = await factory.merchant()
+    campaign = await factory.campaign(shop, [{"name": "谢谢参与", "kind": "nothing",
+                                              "weight": 1}])
+    cid = campaign["id"]
+    # As migration 0017 left the campaigns that were live then: no seed, no commitment.
+    await services.pool.execute(
+        "UPDATE campaigns SET server_seed = NULL, commitment = NULL WHERE id = $1", cid)
+    page = await factory.client.get(f"/play/{cid}")
+    commitment = await services.pool.fetchval(
+        "SELECT commitment FROM campaigns WHERE id = $1", cid)
+    assert commitment and f"data-commitment>{commitment}</code>" in page.text
+    member = await factory.member(shop)
+    assert (await factory.draw(member, cid)).status_code == 201
+    assert await services.pool.fetchval(
+        "SELECT commitment FROM campaigns WHERE id = $1", cid) == commitment
