@@ -40,7 +40,7 @@ browser:
 	fi
 
 test: lint browser
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=15
 
 bench: install
 	$(BIN)/python bench/draws.py

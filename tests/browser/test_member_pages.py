@@ -163,7 +163,8 @@ async def test_refusals_are_said_in_words_and_a_lost_answer_redeems_once(
     await phone.screenshot("member-mall-out-of-stock")
     assert len(_take_refusals(phone, "/redemptions")) == 1
     # 知道了 brings the page up to date: the reward is gone.
-    await page.click('[data-sheet] [data-action="cancel"]')
+    async with page.expect_navigation():
+        await page.click('[data-sheet] [data-action="cancel"]')
     await page.wait_for_selector('[data-reward] [data-state="gone"]')
     assert await page.locator('[data-action="redeem"]').count() == 0
 
@@ -179,7 +180,9 @@ async def test_refusals_are_said_in_words_and_a_lost_answer_redeems_once(
     assert "积分不足，兑换这件需要 500 积分。" in await page.inner_text("[data-sheet-error]")
     await phone.screenshot("member-mall-short")
     assert len(_take_refusals(phone, "/redemptions")) == 1
-    await page.click('[data-sheet] [data-action="cancel"]')
+    # 知道了 after a final refusal loads the page afresh: wait for it before the next step.
+    async with page.expect_navigation():
+        await page.click('[data-sheet] [data-action="cancel"]')
 
     # The answer is lost on the way back: 重试 sends the same key, and it redeems once.
     await adjust(factory.client, member, 600)

@@ -23,7 +23,7 @@ from engagement.loyalty.tiers import service
 from engagement.loyalty.tiers.schemas import TiersIn, TiersOut
 
 PATH = "/console/tiers"
-NAV = NavItem("tiers", PATH, N_("会员等级"), order=47)
+NAV = NavItem("tiers", PATH, N_("等级设置"), order=47)
 NOTICES = {"tiers_saved": N_("会员等级已保存")}
 MAX_TIERS = 20
 DEFAULT_WINDOW = "365"
