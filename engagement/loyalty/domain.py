@@ -27,6 +27,7 @@ from engagement.loyalty.sends.routes import routes as send_routes
 from engagement.loyalty.tiers import console as tier_console
 from engagement.loyalty.tiers import tasks as tier_tasks
 from engagement.loyalty.tiers.routes import routes as tier_routes
+from engagement.loyalty.wallet.routes import routes as wallet_routes
 from engagement.loyalty.webhooks import console as webhook_console
 from engagement.loyalty.webhooks import service as webhooks
 from engagement.loyalty.webhooks import tasks as webhook_tasks
@@ -46,7 +47,8 @@ DELIVER_WEBHOOKS = JobSpec("webhooks.deliver_due", webhook_tasks.deliver_due, ke
 DOMAIN = Domain(
     name="loyalty",
     routes=(*join_routes, *mall_routes, *tier_routes, *send_routes, *webhook_routes,
-            *check_in_routes, *check_in_pages.routes, *mall_pages.routes, *import_routes),
+            *check_in_routes, *check_in_pages.routes, *mall_pages.routes, *import_routes,
+            *wallet_routes),
     home_sections=(("check_in", check_in_pages.home_card),
                    ("loyalty", loyalty_home.home_card)),
     console_routes=(*check_in_console.routes, *send_console.routes, *tier_console.routes,

@@ -1,0 +1,76 @@
+"""SQL of stored value: the top-up program and plans, the balance ledger."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+
+Conn = asyncpg.Connection | asyncpg.Pool
+
+
+async def program(conn: Conn, merchant_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT spend_order FROM top_up_programs WHERE merchant_id = $1", merchant_id)
+
+
+async def plans(conn: Conn, merchant_id: str) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT id, pay, bonus FROM top_up_plans WHERE merchant_id = $1 ORDER BY pay",
+        merchant_id)
+
+
+async def replace_program(conn: asyncpg.Connection, merchant_id: str, spend_order: str,
+                          plans: list[tuple[str, int, int]], now: datetime) -> None:
+    await conn.execute(
+        """INSERT INTO top_up_programs (merchant_id, spend_order, updated_at) VALUES ($1, $2, $3)
+           ON CONFLICT (merchant_id) DO UPDATE SET spend_order = EXCLUDED.spend_order,
+               updated_at = EXCLUDED.updated_at""",
+        merchant_id, spend_order, now)
+    await conn.execute("DELETE FROM top_up_plans WHERE merchant_id = $1", merchant_id)
+    await conn.executemany(
+        "INSERT INTO top_up_plans (id, merchant_id, pay, bonus) VALUES ($1, $2, $3, $4)",
+        [(plan_id, merchant_id, pay, bonus) for plan_id, pay, bonus in plans])
+
+
+async def best_bonus(conn: Conn, merchant_id: str, pay: int) -> int:
+    """The bonus of the best plan whose pay is at most ``pay`` (0 without one)."""
+    return int(await conn.fetchval(
+        """SELECT coalesce(max(bonus), 0) FROM top_up_plans
+           WHERE merchant_id = $1 AND pay <= $2""",
+        merchant_id, pay))
+
+
+async def lock_member(conn: asyncpg.Connection, member_id: str) -> None:
+    """Balance writes of one member, one at a time, until the transaction ends."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('balance:' || $1, 0))",
+                       member_id)
+
+
+async def totals(conn: Conn, member_id: str) -> tuple[int, int]:
+    """(principal, bonus) as the ledger sums them."""
+    row = await conn.fetchrow(
+        """SELECT coalesce(sum(principal), 0) AS principal, coalesce(sum(bonus), 0) AS bonus
+           FROM balance_ledger WHERE member_id = $1""",
+        member_id)
+    assert row is not None
+    return int(row["principal"]), int(row["bonus"])
+
+
+async def insert_entry(conn: asyncpg.Connection, *, id: str, merchant_id: str, member_id: str,
+                       kind: str, principal: int, bonus: int, order_id: str | None,
+                       store_id: str | None, staff_id: str | None, now: datetime) -> None:
+    await conn.execute(
+        """INSERT INTO balance_ledger (id, merchant_id, member_id, kind, principal, bonus,
+                                       order_id, store_id, staff_id, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
+        id, merchant_id, member_id, kind, principal, bonus, order_id, store_id, staff_id, now)
+
+
+async def entries(conn: Conn, member_id: str, cursor: str | None,
+                  limit: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT id, kind, principal, bonus, order_id, created_at FROM balance_ledger
+           WHERE member_id = $1 AND ($2::text IS NULL OR id < $2)
+           ORDER BY id DESC LIMIT $3""",
+        member_id, cursor, limit)

@@ -1,0 +1,85 @@
+"""Stored value (储值) as the API speaks it (API.md, "Stored value and paid membership")."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from annotated_types import Le
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from engagement.kit.fields import Cents, Ident, PositiveCents
+
+# One top-up or plan is at most ¥100,000: a café's card, not a bank account.
+MAX_TOP_UP = 10_000_000
+TopUpAmount = Annotated[PositiveCents, Le(MAX_TOP_UP)]
+SpendOrder = Literal["principal_first", "bonus_first"]
+MAX_PLANS = 20
+
+
+class PlanIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    pay: TopUpAmount = Field(description="cents paid in, e.g. 50000 for ¥500")
+    bonus: Annotated[Cents, Le(MAX_TOP_UP)] = Field(
+        description="cents added on top (充500送50: 5000)")
+
+    @model_validator(mode="after")
+    def _bonus_at_most_pay(self) -> PlanIn:
+        if self.bonus > self.pay:
+            raise ValueError("bonus may be at most pay")
+        return self
+
+
+class ProgramIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    plans: list[PlanIn] = Field(max_length=MAX_PLANS)
+    spend_order: SpendOrder = "principal_first"
+
+    @model_validator(mode="after")
+    def _distinct_pays(self) -> ProgramIn:
+        pays = [p.pay for p in self.plans]
+        if len(set(pays)) != len(pays):
+            raise ValueError("each plan needs its own pay amount")
+        return self
+
+
+class PlanOut(BaseModel):
+    id: str
+    pay: int
+    bonus: int
+
+
+class ProgramOut(BaseModel):
+    plans: list[PlanOut] = Field(description="cheapest first")
+    spend_order: SpendOrder
+
+
+class TopUpIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    pay: TopUpAmount
+    store_id: Ident | None = None
+
+
+class TopUpOut(BaseModel):
+    id: str
+    principal: int = Field(description="cents paid in by this top-up")
+    bonus: int = Field(description="cents the best plan added")
+    balance: int = Field(description="the member's balance after it, principal and bonus")
+
+
+class BalanceItem(BaseModel):
+    id: str
+    delta: int = Field(description="cents, principal and bonus together")
+    principal: int
+    bonus: int
+    kind: Literal["top_up", "spend", "refund", "card_refund", "forfeit"]
+    order_id: str | None = None
+    created_at: datetime
+
+
+class BalanceOut(BaseModel):
+    balance: int
+    principal: int
+    bonus: int
+    items: list[BalanceItem] = Field(description="newest first")
+    next_cursor: str | None = None

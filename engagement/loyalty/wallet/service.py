@@ -1,0 +1,79 @@
+"""Stored value (储值): a merchant's top-up plans, members' top-ups, and balances.
+
+A balance is two parts, each the sum of an append-only ledger (balance_ledger): the
+principal, money the member paid in, and the bonus a plan added (充500送50: 500 principal,
+50 bonus). Every write takes the member's advisory lock, then checks its parts against the
+ledger's sums in the same transaction, so that concurrent writes queue and neither part
+ever goes below zero."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+
+from engagement.kit.errors import NotFound
+from engagement.kit.ids import new_id
+from engagement.loyalty.wallet import queries
+from engagement.loyalty.wallet.schemas import (
+    BalanceItem,
+    BalanceOut,
+    PlanOut,
+    ProgramIn,
+    ProgramOut,
+    TopUpIn,
+    TopUpOut,
+)
+from engagement.members import queries as member_queries
+from engagement.stores import service as stores
+
+
+async def get_program(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str) -> ProgramOut:
+    row = await queries.program(conn, merchant_id)
+    return ProgramOut(
+        plans=[PlanOut(id=p["id"], pay=p["pay"], bonus=p["bonus"])
+               for p in await queries.plans(conn, merchant_id)],
+        spend_order=row["spend_order"] if row else "principal_first")
+
+
+async def set_program(conn: asyncpg.Connection, merchant_id: str, data: ProgramIn,
+                      now: datetime) -> ProgramOut:
+    """Replace the plans (a PUT): members' balances are not touched."""
+    await queries.replace_program(conn, merchant_id, data.spend_order,
+                                  [(new_id("tup"), p.pay, p.bonus) for p in data.plans], now)
+    return await get_program(conn, merchant_id)
+
+
+async def _require_member(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
+                          member_id: str) -> None:
+    if await member_queries.member_by_id(conn, merchant_id, member_id) is None:
+        raise NotFound("No such member.")
+
+
+async def top_up(conn: asyncpg.Connection, merchant_id: str, member_id: str, data: TopUpIn,
+                 now: datetime, staff_id: str | None = None) -> TopUpOut:
+    """Credit ``data.pay`` as principal and the best plan's bonus beside it."""
+    await _require_member(conn, merchant_id, member_id)
+    if data.store_id is not None:
+        await stores.require_store(conn, merchant_id, data.store_id)
+    bonus = await queries.best_bonus(conn, merchant_id, data.pay)
+    await queries.lock_member(conn, member_id)
+    entry_id = new_id("bal")
+    await queries.insert_entry(conn, id=entry_id, merchant_id=merchant_id, member_id=member_id,
+                               kind="top_up", principal=data.pay, bonus=bonus, order_id=None,
+                               store_id=data.store_id, staff_id=staff_id, now=now)
+    principal, bonus_total = await queries.totals(conn, member_id)
+    return TopUpOut(id=entry_id, principal=data.pay, bonus=bonus,
+                    balance=principal + bonus_total)
+
+
+async def balance(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str, member_id: str,
+                  cursor: str | None, limit: int) -> BalanceOut:
+    await _require_member(conn, merchant_id, member_id)
+    principal, bonus = await queries.totals(conn, member_id)
+    rows = await queries.entries(conn, member_id, cursor, limit)
+    items = [BalanceItem(id=r["id"], delta=r["principal"] + r["bonus"], principal=r["principal"],
+                         bonus=r["bonus"], kind=r["kind"], order_id=r["order_id"],
+                         created_at=r["created_at"]) for r in rows]
+    return BalanceOut(balance=principal + bonus, principal=principal, bonus=bonus, items=items,
+                      next_cursor=rows[-1]["id"] if len(rows) == limit else None)
