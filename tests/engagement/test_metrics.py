@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -14,6 +15,7 @@ from ipaddress import ip_network
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.parser import text_string_to_metric_families
@@ -318,3 +320,40 @@ async def test_two_web_processes_and_a_worker_report_as_one(
             assert value(settled, "engagement_settlement_lag_seconds_count") == wins
         finally:
             _stop(worker)
+
+
+def test_run_makes_a_temporary_directory_for_its_processes_and_removes_it(
+        settings: Settings, tmp_path: Path) -> None:
+    """Without PROMETHEUS_MULTIPROC_DIR, `engagement run` gives its web process and worker
+    a directory of their own, and removes it when it stops."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    port = free_port()
+    assert settings.database_url and settings.redis_url
+    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    env.update(ENGAGEMENT_DATABASE_URL=settings.database_url,
+               ENGAGEMENT_REDIS_URL=settings.redis_url, ENGAGEMENT_DATA_DIR=str(tmp_path),
+               ENGAGEMENT_SECRET_KEY="test-secret-key", ENGAGEMENT_METRICS_TOKEN=TOKEN,
+               ENGAGEMENT_PORT=str(port), TMPDIR=str(temp))
+    proc = _start(["run"], env, tmp_path / "run.log")
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, (tmp_path / "run.log").read_text()
+            dirs = list(temp.glob("engagement-metrics-*"))
+            pids = {int(f.stem.split("_")[-1]) for d in dirs for f in d.glob("*.db")}
+            children = {c.pid for c in psutil.Process(proc.pid).children(recursive=True)}
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{port}/metrics", headers=AUTH,
+                                  timeout=1).status_code == 200
+            except httpx.HTTPError:
+                ready = False
+            if ready and len(dirs) == 1 and len(pids & children) >= 2:
+                break  # the web process and the worker both write there
+            assert time.monotonic() < deadline, (dirs, pids, children)
+            time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=40) == 0
+        assert not dirs[0].exists()
+    finally:
+        _stop(proc)
