@@ -107,6 +107,11 @@ def endpoint(gauges: Sequence[ScrapeGauge]) -> Callable[[Request], Awaitable[Res
     return metrics
 
 
+class _TokenRequired(Unauthorized):
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": 'Bearer realm="metrics"'}
+
+
 def _authorize(request: Request, svc: Services) -> None:
     token, allow = svc.settings.metrics_token, svc.settings.metrics_allow
     if token is None and not allow:
@@ -123,4 +128,4 @@ def _authorize(request: Request, svc: Services) -> None:
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(
                 given.strip().encode(), token.get_secret_value().encode()):
-            raise Unauthorized("A Bearer token is needed to read the metrics.")
+            raise _TokenRequired("A Bearer token is needed to read the metrics.")

@@ -83,6 +83,7 @@ async def test_a_token_is_asked_for(client: httpx.AsyncClient, token: Services) 
         r = await client.get("/metrics", headers=headers)
         assert r.status_code == 401, headers
         assert r.json()["error"]["code"] == "unauthorized"
+        assert r.headers["www-authenticate"].startswith("Bearer")
     r = await client.get("/metrics", headers=AUTH)
     assert r.status_code == 200
     assert "engagement_draws_total" in r.text and "engagement_queue_depth" in r.text
