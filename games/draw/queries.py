@@ -107,7 +107,8 @@ async def lock_unsettled_wins(conn: asyncpg.Connection, campaign_id: str,
 
 
 async def unsettled_wins(pool: asyncpg.Pool) -> int:
-    """Wins not settled yet, all campaigns: read off the partial index of unsettled wins."""
+    """Wins not settled yet, all campaigns: the predicate of the partial index of unsettled
+    wins (draws_unsettled_idx), so a big table of settled draws is not read."""
     n: int = await pool.fetchval(
         "SELECT count(*) FROM draws WHERE outcome = 'win' AND settled_at IS NULL")
     return n
