@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from engagement.console import labels as console_labels
 from engagement.console import shell as console_shell
 from engagement.domains import DOMAINS, install
-from engagement.kit import health, openapi
+from engagement.kit import health, metrics, openapi
 from engagement.kit.clock import Clock
 from engagement.kit.config import Settings, get_settings, resolve_secret_key
 from engagement.kit.db import create_pool
@@ -33,6 +33,8 @@ def all_routes(domains: tuple[Domain, ...] = DOMAINS) -> list[BaseRoute]:
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),
         *[route for d in domains for route in d.hot_routes],
+        Route("/metrics", metrics.endpoint([g for d in domains for g in d.gauges]),
+              methods=["GET"]),
         Route("/openapi.json", openapi.openapi_json, methods=["GET"]),
         Route("/docs", openapi.docs_page, methods=["GET"]),
         *[route for d in domains for route in d.routes],

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from engagement.kit.config import Settings, get_settings
 from engagement.kit.embedded import EmbeddedServers
 from engagement.kit.logging import configure_logging
+from engagement.kit.multiproc import multiproc_dir
 
 log = logging.getLogger("engagement.cli")
 
@@ -57,15 +58,16 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from engagement.app import create_app
-
     base = get_settings()
-    with servers(base) as settings:
+    workers = args.workers or base.web_concurrency
+    # Before the app (and prometheus-client) is imported: N processes share one directory.
+    with multiproc_dir(temporary=workers > 1), servers(base) as settings:
+        from engagement.app import create_app
+
         if args.host:
             settings = settings.model_copy(update={"host": args.host})
         if args.port:
             settings = settings.model_copy(update={"port": args.port})
-        workers = args.workers or settings.web_concurrency
         # proxy_headers off: uvicorn would believe X-Forwarded-For from 127.0.0.1 whatever
         # ENGAGEMENT_TRUSTED_PROXIES says; the app applies that setting itself (proxies.py).
         if workers > 1:  # each process builds its app from the environment (URLs exported)
@@ -82,7 +84,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from workers.settings import make_worker
 
-    with servers(get_settings()) as settings:
+    # No directory configured: the worker's counts stay in its memory, which nobody scrapes.
+    with multiproc_dir(temporary=False), servers(get_settings()) as settings:
         os.nice(settings.worker_nice)  # after the embedded servers, which keep their own
         worker = make_worker(settings)
         worker.run()
@@ -94,7 +97,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from engagement.kit.migrate import apply_migrations
 
     base = get_settings()
-    with servers(base) as settings:
+    # The web process and the worker report their metrics together, through a directory of
+    # their own (a temporary one unless PROMETHEUS_MULTIPROC_DIR names one).
+    with multiproc_dir(temporary=True), servers(base) as settings:
         assert settings.database_url
         apply_migrations(settings.database_url)
         env = dict(os.environ, ENGAGEMENT_DATABASE_URL=settings.database_url,

@@ -6,10 +6,13 @@ from engagement.kit import hooks
 from engagement.kit.constants import SWEEP_EVERY_SECONDS
 from engagement.kit.domain import CronSpec, Domain, JobSpec, NavItem
 from engagement.kit.i18n import N_
+from engagement.kit.metrics import ScrapeGauge
+from engagement.kit.state import Services
 from games import demo, tasks
 from games.campaigns import console, pages, posters, service
 from games.campaigns.routes import routes as campaign_routes
 from games.chances import service as chances
+from games.draw import queries as draw_queries
 from games.draw import service as draw_service
 from games.draw.routes import routes as draw_routes
 
@@ -17,6 +20,15 @@ from games.draw.routes import routes as draw_routes
 SETTLE_DRAWS = JobSpec(draw_service.SETTLE_JOB, tasks.settle_draws, keep_result=0)
 RELEASE_RESERVATIONS = JobSpec(service.RELEASE_JOB, tasks.release_reservations)
 SWEEP = JobSpec("games.sweep", tasks.sweep, keep_result=0)
+
+
+
+async def _unsettled(svc: Services) -> float:
+    return float(await draw_queries.unsettled_wins(svc.pool))
+
+
+UNSETTLED = ScrapeGauge("engagement_unsettled_draws", "Winning draws whose coupon or points "
+                        "are not issued yet, read from PostgreSQL when scraped.", _unsettled)
 
 DOMAIN = Domain(
     name="games",
@@ -37,4 +49,5 @@ DOMAIN = Domain(
                (hooks.CheckedIn, chances.on_checked_in),
                (hooks.FriendJoined, chances.on_friend_joined)),
     demo=demo.seed,
+    gauges=(UNSETTLED,),
 )

@@ -8,6 +8,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
+from engagement.kit import metrics
 from engagement.kit.constants import RELEASE_AFTER_END_SECONDS, SETTLE_STALE_SECONDS
 from engagement.kit.db import transaction
 from engagement.kit.jobs import Job, enqueue
@@ -26,11 +27,15 @@ async def settle_draws(ctx: dict[str, Any], campaign_id: str) -> int:
     svc: Services = ctx["services"]
     total = 0
     while True:
+        now = svc.clock.now()
         async with transaction(svc.pool) as conn:
-            n = await settlement.settle_batch(conn, campaign_id, svc.clock.now(),
-                                              svc.settings.settle_batch)
-        total += n
-        if n == 0:
+            drawn_at = await settlement.settle_batch(conn, campaign_id, now,
+                                                     svc.settings.settle_batch)
+        # Committed: only now are these wins settled.
+        for created in drawn_at:
+            metrics.SETTLEMENT_LAG.observe(max(0.0, (now - created).total_seconds()))
+        total += len(drawn_at)
+        if not drawn_at:
             return total
 
 

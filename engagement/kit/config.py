@@ -54,13 +54,24 @@ class Settings(BaseSettings):
     # Webhook URLs resolving to private, loopback or link-local addresses are refused (SSRF);
     # only a local test receiver needs this on.
     webhooks_allow_private_targets: bool = False
+    # Who may read GET /metrics (engagement/kit/metrics.py): scrapers presenting this Bearer
+    # token and/or scrapers at these addresses or CIDR networks (comma-separated; the client
+    # address as ENGAGEMENT_TRUSTED_PROXIES makes it). Neither set: /metrics answers 404.
+    metrics_token: SecretStr | None = None
+    metrics_allow: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = ()
 
-    @field_validator("trusted_proxies", mode="before")
+    @field_validator("trusted_proxies", "metrics_allow", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        # An empty token would let an empty Bearer credential in.
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 @lru_cache(maxsize=1)

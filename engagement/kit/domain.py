@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute
 
 from engagement.kit.errors import AppError
 from engagement.kit.hooks import Listener
+from engagement.kit.metrics import ScrapeGauge
 
 
 @dataclass(frozen=True)
@@ -81,3 +82,5 @@ class Domain:
     listeners: tuple[tuple[type, Listener], ...] = ()
     # Named constraints that guard this domain's scarce things, and the error each means.
     constraint_errors: Mapping[str, type[AppError]] = field(default_factory=dict)
+    # Gauges GET /metrics reads from the domain's tables when scraped (kit/metrics.py).
+    gauges: tuple[ScrapeGauge, ...] = ()

@@ -93,7 +93,8 @@ async def member_total_counts(conn: asyncpg.Connection | asyncpg.Pool,
 async def lock_unsettled_wins(conn: asyncpg.Connection, campaign_id: str,
                               limit: int) -> list[asyncpg.Record]:
     return await conn.fetch(
-        """SELECT d.id, d.merchant_id, d.member_id, d.prize_id, d.campaign_id, p.kind,
+        """SELECT d.id, d.merchant_id, d.member_id, d.prize_id, d.campaign_id, d.created_at,
+                  p.kind,
                   p.coupon_template_id, p.points, p.quantity, t.valid_days
            FROM draws d
            JOIN campaign_prizes p ON p.id = d.prize_id
@@ -103,6 +104,14 @@ async def lock_unsettled_wins(conn: asyncpg.Connection, campaign_id: str,
            FOR UPDATE OF d SKIP LOCKED""",
         campaign_id, limit,
     )
+
+
+async def unsettled_wins(pool: asyncpg.Pool) -> int:
+    """Wins not settled yet, all campaigns: the predicate of the partial index of unsettled
+    wins (draws_unsettled_idx), so a big table of settled draws is not read."""
+    n: int = await pool.fetchval(
+        "SELECT count(*) FROM draws WHERE outcome = 'win' AND settled_at IS NULL")
+    return n
 
 
 async def mark_settled(conn: asyncpg.Connection, draw_ids: list[str], now: datetime) -> None:

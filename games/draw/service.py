@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from engagement.kit import metrics
 from engagement.kit.constants import (
     COUPON_HOLDINGS_TTL_SECONDS,
     IDEMPOTENCY_TTL_SECONDS,
@@ -78,7 +79,18 @@ async def draw(svc: Services, principal: MemberPrincipal, campaign_id: str,
                client_seed: str | None = None) -> str:
     """Draw once; returns the response body (JSON), the same for every replay of its key.
     The pick is the provably fair one (games/draw/fairness.py): with the member's client
-    seed and the Idempotency-Key as its nonce, or else with the draw's id and no nonce."""
+    seed and the Idempotency-Key as its nonce, or else with the draw's id and no nonce.
+    Each answered draw is timed (engagement_draw_duration_seconds); a refused one is not."""
+    started = time.perf_counter()
+    body = await _draw(svc, principal, campaign_id, idempotency_key, request_hash,
+                       client_seed)
+    metrics.DRAW_DURATION.observe(time.perf_counter() - started)
+    return body
+
+
+async def _draw(svc: Services, principal: MemberPrincipal, campaign_id: str,
+                idempotency_key: str | None, request_hash: str,
+                client_seed: str | None) -> str:
     now = svc.clock.now()
     day = now.astimezone(ZoneInfo(principal.merchant.time_zone)).date()
     keys = DrawKeys.of(campaign_id, principal.member_id, day, idempotency_key)
@@ -158,6 +170,7 @@ async def draw(svc: Services, principal: MemberPrincipal, campaign_id: str,
                                               idempotent=idempotency_key is not None,
                                               extra=drawn.extra))
         raise
+    (metrics.DRAWS_WON if won else metrics.DRAWS_LOST).inc()  # committed: a draw made
     if idempotency_key is not None:
         await scripts.mark_drawn(keys.idempotency, f"D|{request_hash}|{body}")
     if drawn.outcome == "win" and not won:

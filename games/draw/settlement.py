@@ -17,10 +17,12 @@ from games.draw import queries
 
 
 async def settle_batch(conn: asyncpg.Connection, campaign_id: str, now: datetime,
-                       limit: int) -> int:
+                       limit: int) -> list[datetime]:
+    """Settle up to ``limit`` wins; returns when each settled win was drawn (empty when none
+    was left), for the settlement lag the caller observes once this has committed."""
     rows = await queries.lock_unsettled_wins(conn, campaign_id, limit)
     if not rows:
-        return 0
+        return []
     owed = [DrawCoupon(draw_id=r["id"], merchant_id=r["merchant_id"], member_id=r["member_id"],
                        template_id=r["coupon_template_id"], campaign_id=r["campaign_id"],
                        prize_id=r["prize_id"], valid_days=r["valid_days"],
@@ -35,7 +37,7 @@ async def settle_batch(conn: asyncpg.Connection, campaign_id: str, now: datetime
         per_prize[r["prize_id"]] = per_prize.get(r["prize_id"], 0) + 1
     await queries.add_settled(conn, per_prize)
     await queries.mark_settled(conn, [r["id"] for r in rows], now)
-    return len(rows)
+    return [r["created_at"] for r in rows]
 
 
 async def release_reservations(conn: asyncpg.Connection, campaign_id: str) -> int:

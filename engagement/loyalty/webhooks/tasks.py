@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from engagement.kit import metrics
 from engagement.kit.db import transaction
 from engagement.kit.state import Services
 from engagement.loyalty.webhooks import service, targets
@@ -26,6 +27,12 @@ async def deliver_due(ctx: dict[str, Any]) -> int:
                 return delivered
             outcomes = await asyncio.gather(*(service.attempt(client, d, now) for d in due))
             async with transaction(svc.pool) as conn:
-                for d, (status_code, error, duration_ms) in zip(due, outcomes, strict=True):
-                    delivered += await service.record(conn, d, status_code, error,
-                                                      duration_ms, now)
+                results = [await service.record(conn, d, status_code, error, duration_ms, now)
+                           for d, (status_code, error, duration_ms)
+                           in zip(due, outcomes, strict=True)]
+            # Committed: counted once the delivery log says so.
+            for d, ok in zip(due, results, strict=True):
+                result = "delivered" if ok else \
+                    "retrying" if service.next_attempt(d["attempts"] + 1, now) else "failed"
+                metrics.WEBHOOK_DELIVERIES.labels(result).inc()
+            delivered += sum(results)
