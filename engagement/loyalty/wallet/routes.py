@@ -19,7 +19,13 @@ from engagement.kit.http import (
 from engagement.kit.pagination import PageQuery
 from engagement.kit.state import services
 from engagement.loyalty.wallet import service
-from engagement.loyalty.wallet.schemas import BalanceOut, ProgramIn, ProgramOut, TopUpIn, TopUpOut
+from engagement.loyalty.wallet.schemas import (
+    BalanceOut,
+    TopUpIn,
+    TopUpOut,
+    TopUpPlansIn,
+    TopUpPlansOut,
+)
 from engagement.points import service as points
 
 TAG = "Stored value"
@@ -27,7 +33,7 @@ TAG = "Stored value"
 
 async def put_plans(request: Request) -> Response:
     merchant = await require_merchant(request)
-    data = await parse_body(request, ProgramIn)
+    data = await parse_body(request, TopUpPlansIn)
     svc = services(request)
     async with svc.unit() as unit:
         out = await service.set_program(unit.conn, merchant.id, data, svc.clock.now())
@@ -76,9 +82,9 @@ _PAGE = {"limit": "page size, at most 200", "cursor": "next_cursor of the last p
 routes = [
     api_route("/api/v1/top-up-plans", put_plans, "PUT", ApiDoc(
         "Set the top-up plans (充值送) and which part of a balance is spent first", TAG,
-        auth="merchant", body=ProgramIn, response=ProgramOut, errors=("validation_error",))),
+        auth="merchant", body=TopUpPlansIn, response=TopUpPlansOut, errors=("validation_error",))),
     api_route("/api/v1/top-up-plans", get_plans, "GET", ApiDoc(
-        "The top-up plans", TAG, auth="merchant", response=ProgramOut)),
+        "The top-up plans", TAG, auth="merchant", response=TopUpPlansOut)),
     api_route("/api/v1/members/{member_id}/top-ups", top_up, "POST", ApiDoc(
         "Top up a member's balance: the amount paid, plus the best plan's bonus", TAG,
         auth="merchant_or_till", body=TopUpIn, response=TopUpOut, status=201, idempotent=True,

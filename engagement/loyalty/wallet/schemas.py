@@ -17,40 +17,40 @@ SpendOrder = Literal["principal_first", "bonus_first"]
 MAX_PLANS = 20
 
 
-class PlanIn(BaseModel):
+class TopUpPlanIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     pay: TopUpAmount = Field(description="cents paid in, e.g. 50000 for ¥500")
     bonus: Annotated[Cents, Le(MAX_TOP_UP)] = Field(
         description="cents added on top (充500送50: 5000)")
 
     @model_validator(mode="after")
-    def _bonus_at_most_pay(self) -> PlanIn:
+    def _bonus_at_most_pay(self) -> TopUpPlanIn:
         if self.bonus > self.pay:
             raise ValueError("bonus may be at most pay")
         return self
 
 
-class ProgramIn(BaseModel):
+class TopUpPlansIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    plans: list[PlanIn] = Field(max_length=MAX_PLANS)
+    plans: list[TopUpPlanIn] = Field(max_length=MAX_PLANS)
     spend_order: SpendOrder = "principal_first"
 
     @model_validator(mode="after")
-    def _distinct_pays(self) -> ProgramIn:
+    def _distinct_pays(self) -> TopUpPlansIn:
         pays = [p.pay for p in self.plans]
         if len(set(pays)) != len(pays):
             raise ValueError("each plan needs its own pay amount")
         return self
 
 
-class PlanOut(BaseModel):
+class TopUpPlanOut(BaseModel):
     id: str
     pay: int
     bonus: int
 
 
-class ProgramOut(BaseModel):
-    plans: list[PlanOut] = Field(description="cheapest first")
+class TopUpPlansOut(BaseModel):
+    plans: list[TopUpPlanOut] = Field(description="cheapest first")
     spend_order: SpendOrder
 
 

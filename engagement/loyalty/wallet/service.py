@@ -18,26 +18,26 @@ from engagement.loyalty.wallet import queries
 from engagement.loyalty.wallet.schemas import (
     BalanceItem,
     BalanceOut,
-    PlanOut,
-    ProgramIn,
-    ProgramOut,
     TopUpIn,
     TopUpOut,
+    TopUpPlanOut,
+    TopUpPlansIn,
+    TopUpPlansOut,
 )
 from engagement.members import queries as member_queries
 from engagement.stores import service as stores
 
 
-async def get_program(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str) -> ProgramOut:
+async def get_program(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str) -> TopUpPlansOut:
     row = await queries.program(conn, merchant_id)
-    return ProgramOut(
-        plans=[PlanOut(id=p["id"], pay=p["pay"], bonus=p["bonus"])
+    return TopUpPlansOut(
+        plans=[TopUpPlanOut(id=p["id"], pay=p["pay"], bonus=p["bonus"])
                for p in await queries.plans(conn, merchant_id)],
         spend_order=row["spend_order"] if row else "principal_first")
 
 
-async def set_program(conn: asyncpg.Connection, merchant_id: str, data: ProgramIn,
-                      now: datetime) -> ProgramOut:
+async def set_program(conn: asyncpg.Connection, merchant_id: str, data: TopUpPlansIn,
+                      now: datetime) -> TopUpPlansOut:
     """Replace the plans (a PUT): members' balances are not touched."""
     await queries.replace_program(conn, merchant_id, data.spend_order,
                                   [(new_id("tup"), p.pay, p.bonus) for p in data.plans], now)
