@@ -71,7 +71,7 @@ async def seed_demo(settings: Settings, steps: Sequence[DemoStep] = ()) -> str:
                 merchant, key = await create_merchant(
                     conn, MerchantCreate(name="演示咖啡馆 Demo Café", slug=DEMO_SLUG))
             else:
-                key = await issue_api_key(conn, merchant.id)
+                key = await issue_api_key(conn, merchant.id, name="演示")
             await _points_program(conn, merchant, now)
             seeded = [
                 (await members.create_or_get_member(
