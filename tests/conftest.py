@@ -129,6 +129,29 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def server_env(settings: Settings, data_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a real `engagement` process on the tests' database and Redis."""
+    assert settings.database_url and settings.redis_url
+    return {**os.environ, "ENGAGEMENT_DATABASE_URL": settings.database_url,
+            "ENGAGEMENT_REDIS_URL": settings.redis_url, "ENGAGEMENT_DATA_DIR": str(data_dir),
+            "ENGAGEMENT_SECRET_KEY": "test-secret-key", "ENGAGEMENT_LOG_LEVEL": "WARNING",
+            **extra}
+
+
+def wait_ready(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    """Until the server at ``base`` answers /readyz; its log if it dies first."""
+    deadline = time.monotonic() + 30
+    while True:
+        assert proc.poll() is None, log.read_text()
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, "the server did not become ready"
+        time.sleep(0.1)
+
+
 @pytest.fixture(scope="module")
 def web_server(settings: Settings, tmp_path_factory: pytest.TempPathFactory
                ) -> Iterator[tuple[str, psutil.Process]]:
@@ -136,27 +159,14 @@ def web_server(settings: Settings, tmp_path_factory: pytest.TempPathFactory
     only a real server shows (its memory, its HTTP parser, a fuzzer's traffic)."""
     tmp_path = tmp_path_factory.mktemp("serve")
     port = free_port()
-    assert settings.database_url and settings.redis_url
-    env = {**os.environ, "ENGAGEMENT_DATABASE_URL": settings.database_url,
-           "ENGAGEMENT_REDIS_URL": settings.redis_url, "ENGAGEMENT_DATA_DIR": str(tmp_path),
-           "ENGAGEMENT_SECRET_KEY": "test-secret-key", "ENGAGEMENT_LOG_LEVEL": "WARNING",
-           "ENGAGEMENT_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+    env = server_env(settings, tmp_path, ENGAGEMENT_PUBLIC_URL=f"http://127.0.0.1:{port}")
     with (tmp_path / "serve.log").open("wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "engagement.cli", "serve", "--host", "127.0.0.1",
              "--port", str(port), "--workers", "1"], env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the server did not become ready"
-            time.sleep(0.1)
+        wait_ready(base, proc, tmp_path / "serve.log")
         yield base, psutil.Process(proc.pid)
     finally:
         proc.terminate()

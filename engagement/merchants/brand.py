@@ -1,7 +1,7 @@
 """The merchant's look on member pages, set on the console's settings page (owners only):
-the brand colour (member pages derive a darker shade and the text colour from it,
-engagement/kit/branding.py) and a logo. The page's script uploads the logo as the image's
-own bytes; it is kept in PostgreSQL and served at a URL that changes with its content, so
+the brand colour's rule (its form is the settings page's, engagement/merchants/console.py;
+member pages derive a darker shade and the text colour from it, engagement/kit/branding.py)
+and the logo. The page's script uploads the logo as the image's own bytes; it is kept in PostgreSQL and served at a URL that changes with its content, so
 browsers may cache it for good and every web process can serve it."""
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from engagement.console.shell import OWNER, ConsoleUser, page_route, redirect
-from engagement.kit.http import read_form
 from engagement.kit.i18n import N_, gettext
 from engagement.kit.state import services
 from engagement.merchants import queries
@@ -44,18 +43,6 @@ def logo_url(merchant_id: str, version: str) -> str:
 def read_color(value: str) -> str | None:
     color = value.strip().lower()
     return color if _HEX.match(color) else None
-
-
-async def save_color(request: Request, user: ConsoleUser) -> Response:
-    from engagement.merchants.console import settings_page  # the page renders the error
-
-    data = await read_form(request)
-    color = read_color(data.get("brand_color", ""))
-    if color is None:
-        return await settings_page(request, user, form=data, status=422, errors={
-            "brand_color": N_("请填写 # 开头的 6 位颜色值，如 #e4393c")})
-    await queries.set_brand_color(services(request).pool, user.merchant.id, color)
-    return redirect("/console/settings", "brand_saved")
 
 
 def _refused(status: int, code: str, message: str) -> Response:
@@ -98,7 +85,6 @@ async def serve_logo(request: Request) -> Response:
 
 routes = [Route("/brand/{merchant_id}/logo/{version}", serve_logo, methods=["GET"])]
 console_routes = [
-    page_route("/console/settings/brand", save_color, methods=("POST",), allow=OWNER),
     page_route("/console/settings/logo", upload_logo, methods=("POST",), allow=OWNER),
     page_route("/console/settings/logo/remove", remove_logo, methods=("POST",), allow=OWNER),
 ]

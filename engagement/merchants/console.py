@@ -31,6 +31,16 @@ async def settings_page(request: Request, user: ConsoleUser, *,
         "max_logo_kb": brand.MAX_LOGO_BYTES // 1024}, status=status, active="settings")
 
 
+async def save_color(request: Request, user: ConsoleUser) -> Response:
+    data = await read_form(request)
+    color = brand.read_color(data.get("brand_color", ""))
+    if color is None:
+        return await settings_page(request, user, form=data, status=422, errors={
+            "brand_color": N_("请填写 # 开头的 6 位颜色值，如 #e4393c")})
+    await queries.set_brand_color(services(request).pool, user.merchant.id, color)
+    return redirect("/console/settings", "brand_saved")
+
+
 async def create_key(request: Request, user: ConsoleUser) -> Response:
     data = await read_form(request)
     form = Form(data)
@@ -58,6 +68,7 @@ async def revoke_key(request: Request, user: ConsoleUser) -> Response:
 
 routes: list[Route] = [
     page_route("/console/settings", settings_page, allow=OWNER),
+    page_route("/console/settings/brand", save_color, methods=("POST",), allow=OWNER),
     *brand.console_routes,
     page_route("/console/settings/api-keys", create_key, methods=("POST",), allow=OWNER),
     page_route("/console/settings/api-keys/{key_id}/revoke", revoke_key, methods=("POST",),

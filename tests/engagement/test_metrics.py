@@ -26,7 +26,7 @@ from engagement.kit.config import Settings
 from engagement.kit.constants import QUEUE_NAME
 from engagement.kit.state import Services
 from engagement.loyalty.webhooks import tasks as webhook_tasks
-from tests.conftest import free_port
+from tests.conftest import free_port, server_env, wait_ready
 from tests.factories import Factory, MerchantHandle
 from tests.loyalty.helpers import pay
 from tests.loyalty.receiver import Receiver, serve
@@ -249,25 +249,13 @@ def processes(settings: Settings, tmp_path: Path) -> Iterator[tuple[str, dict[st
     directory.mkdir()
     (directory / "counter_999999999.db").write_bytes(b"left by a process long gone")
     port = free_port()
-    assert settings.database_url and settings.redis_url
-    env = {**os.environ, "ENGAGEMENT_DATABASE_URL": settings.database_url,
-           "ENGAGEMENT_REDIS_URL": settings.redis_url, "ENGAGEMENT_DATA_DIR": str(tmp_path),
-           "ENGAGEMENT_SECRET_KEY": "test-secret-key", "ENGAGEMENT_LOG_LEVEL": "WARNING",
-           "ENGAGEMENT_METRICS_TOKEN": TOKEN, "PROMETHEUS_MULTIPROC_DIR": str(directory)}
+    env = server_env(settings, tmp_path, ENGAGEMENT_METRICS_TOKEN=TOKEN,
+                     PROMETHEUS_MULTIPROC_DIR=str(directory))
     web = _start(["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
                  env, tmp_path / "serve.log")
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert web.poll() is None, (tmp_path / "serve.log").read_text()
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the server did not become ready"
-            time.sleep(0.1)
+        wait_ready(base, web, tmp_path / "serve.log")
         yield base, env, directory
     finally:
         _stop(web)
