@@ -1,8 +1,9 @@
 """The merchant's look on member pages, set on the console's settings page (owners only):
 the brand colour's rule (its form is the settings page's, engagement/merchants/console.py;
 member pages derive a darker shade and the text colour from it, engagement/kit/branding.py)
-and the logo. The page's script uploads the logo as the image's own bytes; it is kept in PostgreSQL and served at a URL that changes with its content, so
-browsers may cache it for good and every web process can serve it."""
+and the logo. The page's script uploads the logo as the image's own bytes; it is kept in
+PostgreSQL and served at a URL that changes with its content, so browsers may cache it for
+good and every web process can serve it."""
 
 from __future__ import annotations
 
