@@ -19,6 +19,8 @@ from engagement.loyalty.mall import console as mall_console
 from engagement.loyalty.mall import pages as mall_pages
 from engagement.loyalty.mall import service as mall
 from engagement.loyalty.mall.routes import routes as mall_routes
+from engagement.loyalty.membership import console as membership_console
+from engagement.loyalty.membership import pages as membership_pages
 from engagement.loyalty.membership import service as membership
 from engagement.loyalty.membership import tasks as membership_tasks
 from engagement.loyalty.membership.routes import routes as membership_routes
@@ -56,15 +58,19 @@ DOMAIN = Domain(
             *check_in_routes, *check_in_pages.routes, *mall_pages.routes, *import_routes,
             *wallet_routes, *membership_routes),
     home_sections=(("check_in", check_in_pages.home_card),
-                   ("loyalty", loyalty_home.home_card)),
+                   ("loyalty", loyalty_home.home_card),
+                   ("membership", membership_pages.home_card)),
     console_routes=(*check_in_console.routes, *send_console.routes, *tier_console.routes,
                     *mall_console.routes, *birthday_console.routes, *webhook_console.routes,
-                    *import_console.routes),
+                    *import_console.routes, *membership_console.routes),
     console_nav=(check_in_console.NAV, send_console.NAV, tier_console.NAV, mall_console.NAV,
-                 birthday_console.NAV, webhook_console.NAV, import_console.NAV),
+                 birthday_console.NAV, webhook_console.NAV, import_console.NAV,
+                 membership_console.NAV),
     console_notices={**check_in_console.NOTICES, **send_console.NOTICES,
                      **tier_console.NOTICES, **mall_console.NOTICES,
-                     **birthday_console.NOTICES, **webhook_console.NOTICES},
+                     **birthday_console.NOTICES, **webhook_console.NOTICES,
+                     **membership_console.NOTICES},
+    console_member_sections=(("membership", membership_console.member_section),),
     jobs=(EVALUATE_TIERS, RUN_SEND, SCHEDULE_DAILY_SENDS, RELEASE_DUE_SENDS, SWEEP_SENDS,
           DELIVER_WEBHOOKS, RUN_IMPORT, SWEEP_IMPORTS, MEMBERSHIP_COUPONS, END_MEMBERSHIPS),
     crons=(
