@@ -331,6 +331,10 @@
     var discount = $("[data-show=discount]");
     discount.textContent = quote ? (quote.discount ? yuan(-quote.discount) : yuan(0)) : "—";
     discount.classList.toggle("is-zero", !quote || !quote.discount);
+    // A paid member's discount, taken before the coupons (shown only when there is one).
+    var memberOff = quote && quote.member_discount ? quote.member_discount : 0;
+    $("[data-member-discount-row]").hidden = !memberOff;
+    $("[data-show=member_discount]").textContent = memberOff ? yuan(-memberOff) : "—";
     el.payable.textContent = quote ? yuan(quote.amount) : "—";
     el.payable.setAttribute("data-payable", quote ? String(quote.amount) : "");
     el.confirm.disabled = !quote;

@@ -10,6 +10,8 @@ from datetime import datetime
 
 import asyncpg
 
+from engagement.loyalty.membership import queries
+
 
 @dataclass(frozen=True)
 class StoredValue:
@@ -46,48 +48,15 @@ class Memberships:
 
 
 async def stored_value(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str) -> StoredValue:
-    flows = await conn.fetchrow(
-        """SELECT
-             coalesce(sum(principal) FILTER (WHERE kind = 'top_up'), 0) AS topped_up,
-             coalesce(sum(bonus) FILTER (WHERE kind = 'top_up'), 0) AS bonus_given,
-             coalesce(-sum(principal + bonus)
-                      FILTER (WHERE kind IN ('spend', 'membership', 'refund')), 0) AS spent,
-             coalesce(-sum(principal) FILTER (WHERE kind = 'card_refund'), 0) AS card_refunded,
-             coalesce(-sum(bonus) FILTER (WHERE kind IN ('card_refund', 'forfeit')), 0)
-               AS bonus_forfeited
-           FROM balance_ledger WHERE merchant_id = $1""",
-        merchant_id)
-    held = await conn.fetchrow(
-        """SELECT coalesce(sum(principal), 0) AS principal, coalesce(sum(bonus), 0) AS bonus,
-                  count(*) FILTER (WHERE principal + bonus > 0) AS members
-           FROM balances WHERE merchant_id = $1""",
-        merchant_id)
+    flows = await queries.ledger_flows(conn, merchant_id)
+    held = await queries.balances_held(conn, merchant_id)
     assert flows is not None and held is not None  # aggregates always return a row
     return StoredValue(**{k: int(v) for k, v in {**dict(flows), **dict(held)}.items()})
 
 
 async def memberships(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
                       now: datetime) -> Memberships:
-    rows = await conn.fetch(
-        """SELECT p.id, p.name, p.archived_at IS NOT NULL AS archived,
-                  coalesce(b.purchases, 0) AS purchases, coalesce(b.renewals, 0) AS renewals,
-                  coalesce(b.revenue, 0) AS revenue, coalesce(b.cash, 0) AS cash,
-                  coalesce(b.balance, 0) AS balance, coalesce(a.active, 0) AS active
-           FROM membership_plans p
-           LEFT JOIN (SELECT plan_id, count(*) AS purchases,
-                             count(*) FILTER (WHERE renewal) AS renewals,
-                             sum(price) AS revenue,
-                             sum(price) FILTER (WHERE paid_with = 'cash') AS cash,
-                             sum(price) FILTER (WHERE paid_with = 'balance') AS balance
-                      FROM membership_purchases WHERE merchant_id = $1
-                      GROUP BY plan_id) b ON b.plan_id = p.id
-           LEFT JOIN (SELECT plan_id, count(*) AS active FROM memberships
-                      WHERE merchant_id = $1 AND starts_at <= $2 AND ends_at > $2
-                      GROUP BY plan_id) a ON a.plan_id = p.id
-           WHERE p.merchant_id = $1
-             AND (p.archived_at IS NULL OR b.purchases IS NOT NULL)
-           ORDER BY p.archived_at IS NOT NULL, p.position, p.id""",
-        merchant_id, now)
+    rows = await queries.plan_figures(conn, merchant_id, now)
     plans = [PlanFigures(plan_id=r["id"], name=r["name"], archived=r["archived"],
                          purchases=int(r["purchases"]), renewals=int(r["renewals"]),
                          revenue=int(r["revenue"]), active=int(r["active"])) for r in rows]

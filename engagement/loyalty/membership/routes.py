@@ -1,5 +1,5 @@
-"""Paid membership's API: the plans (merchant), purchases (merchant or till), a member's
-membership (merchant) and one's own (member)."""
+"""Paid membership's API: the plans (set by the merchant, read by the till too), purchases
+and a member's membership (merchant or till), and one's own (member)."""
 
 from __future__ import annotations
 
@@ -40,8 +40,8 @@ async def put_plans(request: Request) -> Response:
 
 
 async def get_plans(request: Request) -> Response:
-    merchant = await require_merchant(request)
-    return json_response(await service.get_plans(services(request).pool, merchant.id))
+    caller = await require_till(request)
+    return json_response(await service.get_plans(services(request).pool, caller.merchant.id))
 
 
 async def purchase(request: Request) -> Response:
@@ -63,10 +63,10 @@ async def purchase(request: Request) -> Response:
 
 
 async def member_membership(request: Request) -> Response:
-    merchant = await require_merchant(request)
+    caller = await require_till(request)
     svc = services(request)
     return json_response(await service.get_member_membership(
-        svc.pool, merchant.id, request.path_params["member_id"], svc.clock.now()))
+        svc.pool, caller.merchant.id, request.path_params["member_id"], svc.clock.now()))
 
 
 async def my_membership(request: Request) -> Response:
@@ -83,7 +83,7 @@ routes = [
         auth="merchant", body=MembershipPlansIn, response=MembershipPlansOut,
         errors=("unknown_coupon_template", "validation_error"))),
     api_route("/api/v1/membership-plans", get_plans, "GET", ApiDoc(
-        "The current paid membership plans", TAG, auth="merchant",
+        "The current paid membership plans", TAG, auth="merchant_or_till",
         response=MembershipPlansOut)),
     api_route("/api/v1/members/{member_id}/memberships", purchase, "POST", ApiDoc(
         "Buy a paid membership for a member, in cash or from the balance; bought again before "
@@ -94,7 +94,7 @@ routes = [
                 "validation_error", "idempotency_key_reused"))),
     api_route("/api/v1/members/{member_id}/membership", member_membership, "GET", ApiDoc(
         "A member's paid membership, running or ended (null: never had one)", TAG,
-        auth="merchant", response=MemberMembershipOut, errors=("not_found",))),
+        auth="merchant_or_till", response=MemberMembershipOut, errors=("not_found",))),
     api_route("/api/v1/me/membership", my_membership, "GET", ApiDoc(
         "The signed-in member's paid membership", TAG, auth="member",
         response=MemberMembershipOut)),
