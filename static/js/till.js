@@ -391,6 +391,8 @@
     show("order", order.id);
     show("amount", yuan(order.amount));
     show("discount", yuan(order.discount || 0));
+    show("member_discount", yuan(-(order.member_discount || 0)));
+    $("[data-receipt-member-discount-row]").hidden = !order.member_discount;
     var used = (order.coupons || []).map(function (c) { return c.code; });
     show("coupons", used.length ? used.join("、") : T.none);
     show("points", "…");

@@ -92,9 +92,19 @@ async def test_a_cashier_buys_a_membership_on_a_tablet(
         await _fits(page)
         await page.screenshot(path=str(SCREENSHOTS / "membership-till-after.png"),
                               full_page=True)
+        # Taken: the receipt shows the member discount beside the coupons' 优惠.
+        await page.click("[data-action=confirm]")
+        await page.wait_for_selector("[data-receipt]:not([hidden])")
+        assert (await page.inner_text("[data-receipt=amount]")) == "¥90.00"
+        assert await page.is_visible("[data-receipt-member-discount-row]")
+        assert (await page.inner_text("[data-receipt=member_discount]")) == "-¥10.00"
+        await page.screenshot(path=str(SCREENSHOTS / "membership-till-receipt.png"),
+                              full_page=True)
         rows = await services.pool.fetch(
             "SELECT paid_with, price FROM membership_purchases WHERE member_id = $1", member.id)
         assert [(r["paid_with"], r["price"]) for r in rows] == [("cash", 19900)]
+        assert await services.pool.fetchval(
+            "SELECT member_discount FROM orders WHERE member_id = $1", member.id) == 1000
         tablet.assert_clean()
     finally:
         await tablet.context.close()

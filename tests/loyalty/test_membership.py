@@ -259,10 +259,21 @@ async def test_started_and_ended_webhooks_fire_once(factory: Factory, clock: Fro
                                   for _ in range(3)])
     assert sorted(runs) == [0, 0, 1]
     assert await tasks.end_memberships(services.pool, clock.now()) == 0
+    # Run out, then bought again before the job saw it: the old one ends first, once.
+    other = await factory.member(shop)
+    assert (await _buy(factory.client, shop, other, plan, "o1")).status_code == 201
+    clock.advance(days=8)
+    assert (await _buy(factory.client, shop, other, plan, "o2")).status_code == 201
+    assert await tasks.end_memberships(services.pool, clock.now()) == 0
     rows = await services.pool.fetch(
-        "SELECT type, payload FROM webhook_deliveries ORDER BY created_at, type DESC")
-    assert [r["type"] for r in rows] == ["membership.started", "membership.ended"]
-    import json
-    ended = json.loads(rows[1]["payload"]) if isinstance(rows[1]["payload"], str) \
-        else rows[1]["payload"]
-    assert ended["data"]["member_id"] == member.id and ended["data"]["plan_id"] == plan
+        """SELECT type, payload->'data'->>'member_id' AS member_id,
+                  payload->'data'->>'plan_id' AS plan_id,
+                  payload->'data'->>'renewal' AS renewal
+           FROM webhook_deliveries""")
+    assert sorted((r["member_id"], r["type"]) for r in rows) == sorted([
+        (member.id, "membership.started"), (member.id, "membership.ended"),
+        (other.id, "membership.started"), (other.id, "membership.ended"),
+        (other.id, "membership.started")])
+    assert {r["plan_id"] for r in rows} == {plan}
+    assert [r["renewal"] for r in rows if r["type"] == "membership.started"] == [
+        "false", "false", "false"]
