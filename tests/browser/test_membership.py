@@ -108,3 +108,48 @@ async def test_a_cashier_buys_a_membership_on_a_tablet(
         tablet.assert_clean()
     finally:
         await tablet.context.close()
+
+
+async def test_a_manager_sets_plans_and_reads_the_figures_on_a_laptop(
+        chromium: object, live_server: str, factory: Factory, services: Services) -> None:
+    from tests.browser.test_console import LAPTOP
+    from tests.browser.test_console import _sign_in as sign_in_console
+    from tests.console.helpers import add_user
+
+    shop = await factory.merchant("拾光咖啡")
+    await add_user(services, shop, "owner@shiguang.example")
+    member = await factory.member(shop, name="小林")
+    r = await factory.client.post(f"/api/v1/members/{member.id}/top-ups", json={"pay": 50000},
+                                  headers={**shop.headers, "Idempotency-Key": "t"})
+    assert r.status_code == 201
+    laptop = await open_phone(chromium, live_server, **LAPTOP)
+    try:
+        page: Any = laptop.page
+        await sign_in_console(laptop, "/console/membership-plans")
+        await page.wait_for_selector("[data-plans-empty]")
+        await page.fill("#plan-0-name", "黑金年卡")
+        await page.fill("#plan-0-price", "199")
+        await page.fill("#plan-0-days", "365")
+        await page.fill("#plan-0-discount", "10")
+        await page.click("[data-action=save-membership-plans]")
+        await page.wait_for_url("**/console/membership-plans?notice=membership_plans_saved")
+        await page.screenshot(path=str(SCREENSHOTS / "membership-console-plans.png"),
+                              full_page=True)
+        [plan] = (await factory.client.get("/api/v1/membership-plans",
+                                           headers=shop.headers)).json()["plans"]
+        r = await factory.client.post(f"/api/v1/members/{member.id}/memberships",
+                                      json={"plan_id": plan["id"], "paid_with": "balance"},
+                                      headers=shop.headers)
+        assert r.status_code == 201
+        await page.click('[data-nav="member_cards"]')
+        await page.wait_for_selector("[data-figures=paid-members]")
+        assert (await page.inner_text("[data-figure=principal]")) == "¥301.00"
+        assert (await page.inner_text("[data-figure=revenue]")) == "¥199.00"
+        await _fits(page)
+        # The whole sidebar, twenty entries and its foot, on a laptop's 800 px.
+        assert await page.evaluate("""() => [...document.querySelectorAll('[data-nav]')]
+            .every(a => a.getBoundingClientRect().bottom <= window.innerHeight)""")
+        await page.screenshot(path=str(SCREENSHOTS / "membership-console-figures.png"))
+        laptop.assert_clean()
+    finally:
+        await laptop.context.close()
