@@ -105,6 +105,16 @@ async def test_a_cashier_buys_a_membership_on_a_tablet(
         assert [(r["paid_with"], r["price"]) for r in rows] == [("cash", 19900)]
         assert await services.pool.fetchval(
             "SELECT member_discount FROM orders WHERE member_id = $1", member.id) == 1000
+        # In English, for a member whose card runs: renewing, every label fitting.
+        await page.goto("/till?lang=en")
+        await page.wait_for_selector("[data-till][data-ready]")
+        await page.fill("input[name=query]", "13800138000")
+        await page.press("input[name=query]", "Enter")
+        await page.wait_for_selector("[data-membership-status][data-membership-state='active']")
+        assert "valid until 2027-11-23" in await page.inner_text("[data-membership-status]")
+        assert "Renew for ¥199.00" in await button.inner_text()
+        await _fits(page)
+        await page.screenshot(path=str(SCREENSHOTS / "membership-till-en.png"), full_page=True)
         tablet.assert_clean()
     finally:
         await tablet.context.close()
