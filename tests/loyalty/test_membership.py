@@ -10,7 +10,10 @@ from typing import Any
 
 import httpx
 
+from engagement.coupons import service as coupon_service
+from engagement.coupons.schemas import StockChange
 from engagement.kit.clock import FrozenClock
+from engagement.kit.db import transaction
 from engagement.kit.state import Services
 from engagement.loyalty.membership import tasks
 from tests.factories import Factory, MemberHandle, MerchantHandle
@@ -277,3 +280,28 @@ async def test_started_and_ended_webhooks_fire_once(factory: Factory, clock: Fro
     assert {r["plan_id"] for r in rows} == {plan}
     assert [r["renewal"] for r in rows if r["type"] == "membership.started"] == [
         "false", "false", "false"]
+
+
+async def test_a_coupon_out_of_stock_comes_later_and_plans_are_the_merchants_own(
+        factory: Factory, clock: FrozenClock, services: Services) -> None:
+    shop, rival = await factory.merchant(), await factory.merchant("隔壁")
+    template = await factory.template(shop, name="月券", stock=1)
+    [plan] = await _plans(factory, shop, {"name": "年卡", "price": 100, "days": 365,
+                                          "monthly_coupon_template_id": template["id"]})
+    first, second = await factory.member(shop), await factory.member(shop)
+    assert (await _buy(factory.client, shop, first, plan, "1")).status_code == 201
+    # The stock ran out: the purchase still counts, the coupon comes when there is stock.
+    assert (await _buy(factory.client, shop, second, plan, "2")).status_code == 201
+    assert [await _coupons(services, m) for m in (first, second)] == [1, 0]
+    assert await tasks.give_monthly_coupons(services.pool, clock.now()) == 0
+    async with transaction(services.pool) as conn:  # the console's 加库存
+        await coupon_service.change_stock(conn, shop.id, template["id"], StockChange(delta=5))
+    assert await tasks.give_monthly_coupons(services.pool, clock.now()) == 1
+    assert [await _coupons(services, m) for m in (first, second)] == [1, 1]
+    # Another merchant's plan is no plan of this one's.
+    stranger = await factory.member(rival)
+    r = await _buy(factory.client, rival, stranger, plan, "3")
+    assert r.status_code == 422 and r.json()["error"]["code"] == "unknown_membership_plan"
+    r = await _buy(factory.client, rival, first, plan, "4")
+    assert r.status_code == 404
+    assert await services.pool.fetchval("SELECT count(*) FROM membership_purchases") == 2
