@@ -6,7 +6,7 @@
   "use strict";
   var box = document.querySelector("[data-membership-box]");
   var card = document.querySelector("[data-member]");
-  if (!box || !card) return;
+  if (!box || !card || !document.querySelector("[data-till]")) return;
   var config = JSON.parse(document.getElementById("till-membership-config").textContent);
   var T = config.texts;
   var csrf = document.querySelector('meta[name="csrf-token"]').content;
@@ -179,9 +179,22 @@
   box.addEventListener("change", function (event) {
     if (event.target.name === "membership-paid-with") { state.key = null; say(""); }
   });
-  new MutationObserver(function () {
-    var id = card.hidden ? null : card.getAttribute("data-member-id");
-    if (!id) { box.hidden = true; state.memberId = null; return; }
-    if (id !== state.memberId) load(id);
-  }).observe(card, { attributes: true, attributeFilter: ["hidden", "data-member-id"] });
+  // Shown while till.js shows a member (data-state "member"), hidden for a guest, the
+  // receipt and the search; read afresh for each member found.
+  var till = document.querySelector("[data-till]");
+  new MutationObserver(function (records) {
+    // This box's own changes (which it makes below) are not till.js's.
+    if (records.every(function (r) { return box.contains(r.target); })) return;
+    var shown = till.getAttribute("data-state") === "member" && !card.hidden;
+    var id = shown ? card.getAttribute("data-member-id") : null;
+    if (!id) {
+      state.memberId = null;
+      if (!box.hidden) box.hidden = true;
+    } else if (id !== state.memberId) {
+      load(id);
+    } else if (box.hidden) {
+      box.hidden = false;
+    }
+  }).observe(till, { attributes: true, subtree: true,
+    attributeFilter: ["hidden", "data-member-id", "data-state"] });
 })();

@@ -98,6 +98,7 @@ async def test_a_cashier_buys_a_membership_on_a_tablet(
         assert (await page.inner_text("[data-receipt=amount]")) == "¥90.00"
         assert await page.is_visible("[data-receipt-member-discount-row]")
         assert (await page.inner_text("[data-receipt=member_discount]")) == "-¥10.00"
+        assert await page.is_hidden("[data-membership-box]")  # the customer's part is done
         await page.screenshot(path=str(SCREENSHOTS / "membership-till-receipt.png"),
                               full_page=True)
         rows = await services.pool.fetch(
