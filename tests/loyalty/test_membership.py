@@ -17,6 +17,7 @@ from engagement.kit.db import transaction
 from engagement.kit.state import Services
 from engagement.loyalty.membership import tasks
 from tests.factories import Factory, MemberHandle, MerchantHandle
+from tests.worker import drain
 
 DAY = timedelta(days=1)
 
@@ -238,9 +239,17 @@ async def test_the_monthly_coupon_arrives_once_a_month(factory: Factory, clock: 
     assert sorted(runs) == [0, 0, 0, 2]
     assert await tasks.give_monthly_coupons(services.pool, clock.now()) == 0
     assert [await _coupons(services, m) for m in members] == [2, 2, 0]
+    # January, through a real worker: the job enqueued twice gives each member one coupon.
+    clock.at = datetime(2026, 12, 31, 16, 30, tzinfo=UTC)
+    for run in ("a", "b"):
+        await services.redis.enqueue_job("membership.monthly_coupons",
+                                         _job_id=f"membership.monthly_coupons:{run}")
+    await drain(services.settings, clock)
+    assert [await _coupons(services, m) for m in members] == [3, 3, 0]
     months = await services.pool.fetch(
         "SELECT month, count(*) AS n FROM membership_coupon_grants GROUP BY month ORDER BY 1")
-    assert [(r["month"], r["n"]) for r in months] == [("2026-11", 2), ("2026-12", 2)]
+    assert [(r["month"], r["n"]) for r in months] == [
+        ("2026-11", 2), ("2026-12", 2), ("2027-01", 2)]
     assert await services.pool.fetchval(
         "SELECT count(*) FROM membership_coupon_grants WHERE coupon_id IS NULL") == 0
 
