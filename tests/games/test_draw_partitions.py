@@ -100,7 +100,7 @@ async def test_the_migration_keeps_every_draw_of_every_month_and_both_guarantees
 
     await asyncio.to_thread(_migrate, old_db, up_to_before=False)
 
-    pool = await asyncpg.create_pool(old_db, min_size=2, max_size=24)
+    pool = await asyncpg.create_pool(old_db, min_size=2, max_size=12)
     assert pool is not None
     try:
         after = await pool.fetch("SELECT row_to_json(d)::jsonb AS r FROM draws d ORDER BY id")
