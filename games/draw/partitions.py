@@ -38,8 +38,9 @@ AHEAD_MONTHS = 2
 KEY_CLAIM_DAYS = 7
 # Key claims are purged this many rows per statement, so no DELETE holds locks for long.
 PURGE_BATCH = 10_000
-# DDL waits at most this long for its lock; the cron tries again on its next run.
-LOCK_TIMEOUT = "10s"
+# DDL waits at most this long for its lock (queries queued behind it wait as long, once a
+# day at most); the cron tries again on its next run.
+LOCK_TIMEOUT = "2s"
 # Advisory lock keys: one DDL step at a time ("draw"), one maintenance run at a time ("drwm").
 _LOCK_KEY = 0x64726177
 _RUN_KEY = 0x6472776D
@@ -100,6 +101,8 @@ async def ensure_month(conn: asyncpg.Connection, month: datetime) -> bool:
         if name in await partitions(conn):
             return False
         columns = await _columns(conn)
+        # No draw reaches the default partition while its rows move (ATTACH would find it).
+        await conn.execute(f"LOCK TABLE {DEFAULT_PARTITION} IN SHARE ROW EXCLUSIVE MODE")
         await conn.execute(
             f"CREATE TABLE {name} (LIKE draws INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
         # A plain table has no claim trigger: the moved rows keep the claims they hold.
@@ -171,7 +174,8 @@ def archive_path(settings: Settings, name: str) -> Path:
 
 async def _archive(conn: asyncpg.Connection, settings: Settings, name: str) -> int:
     """Write the partition to its CSV (header first); returns the rows written. Written to
-    a side file first, so a CSV under the final name is always whole."""
+    a side file first, so a CSV under the final name is always whole (a second run writes
+    it again, whole)."""
     path = archive_path(settings, name)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".csv.partial")
@@ -182,21 +186,16 @@ async def _archive(conn: asyncpg.Connection, settings: Settings, name: str) -> i
 
 async def _retire(conn: asyncpg.Connection, settings: Settings, name: str) -> bool:
     """Archive (with ``csv``) and drop one partition past retention; False when it is still
-    needed or changed while it was archived (it is kept, for the next run to look at)."""
+    needed (it is kept, for the next run to look at)."""
     if await _still_needed(conn, name):
         return False
-    written = None
+    # From here the month cannot change: its wins are settled and its campaigns ended (an
+    # ended campaign never draws again), so its CSV and its claims can go before the lock.
+    archived = False
     if settings.draws_archive == "csv":
-        written = await _archive(conn, settings, name)
+        await _archive(conn, settings, name)
+        archived = True
     async with conn.transaction():
-        await _lock(conn)
-        # The parent first (as DETACH takes it), so that nobody writes draws meanwhile.
-        await conn.execute("LOCK TABLE draws IN ACCESS EXCLUSIVE MODE")
-        if await _still_needed(conn, name):
-            return False
-        if written is not None and written != await conn.fetchval(
-                f"SELECT count(*) FROM {name}"):
-            return False
         await conn.execute(
             f"""DELETE FROM draw_win_seqs w USING {name} d
                 WHERE d.win_seq IS NOT NULL AND w.prize_id = d.prize_id
@@ -206,10 +205,15 @@ async def _retire(conn: asyncpg.Connection, settings: Settings, name: str) -> bo
                 WHERE d.idempotency_key IS NOT NULL AND k.campaign_id = d.campaign_id
                   AND k.member_id = d.member_id AND k.idempotency_key = d.idempotency_key
                   AND k.draw_id = d.id""")
+    async with conn.transaction():
+        await _lock(conn)
+        # The parent first, as DETACH takes it: draws wait for these few statements.
+        await conn.execute("LOCK TABLE draws IN ACCESS EXCLUSIVE MODE")
+        if await _still_needed(conn, name):
+            return False
         await conn.execute(f"ALTER TABLE draws DETACH PARTITION {name}")
         await conn.execute(f"DROP TABLE {name}")
-    log.info("draws: partition %s %s", name,
-             "archived and dropped" if written is not None else "dropped")
+    log.info("draws: partition %s %s", name, "archived and dropped" if archived else "dropped")
     return True
 
 
