@@ -8,6 +8,10 @@ import asyncio
 import csv
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
 
 from engagement.kit.config import Settings
 from engagement.kit.state import Services
@@ -134,3 +138,18 @@ async def test_retention_archives_to_csv_or_drops_and_keeps_what_is_still_needed
     # Unset, nothing is retired.
     result = await partitions.maintain(services.pool, settings, now + timedelta(days=400))
     assert result["dropped"] == [] and result["kept"] == []
+
+
+def test_the_retention_settings_read_from_the_environment(monkeypatch: Any) -> None:
+    monkeypatch.setenv("ENGAGEMENT_DRAWS_RETENTION_MONTHS", "")
+    assert Settings().draws_retention_months is None
+    assert Settings().draws_archive == "csv"
+    monkeypatch.setenv("ENGAGEMENT_DRAWS_RETENTION_MONTHS", "13")
+    monkeypatch.setenv("ENGAGEMENT_DRAWS_ARCHIVE", "drop")
+    assert (Settings().draws_retention_months, Settings().draws_archive) == (13, "drop")
+    for name, value in (("ENGAGEMENT_DRAWS_ARCHIVE", "zip"),
+                        ("ENGAGEMENT_DRAWS_RETENTION_MONTHS", "0")):
+        monkeypatch.setenv(name, value)
+        with pytest.raises(ValidationError):
+            Settings()
+        monkeypatch.delenv(name)
