@@ -9,6 +9,7 @@ import json
 import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import cast
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -16,9 +17,13 @@ import psycopg
 import pytest
 from yoyo import get_backend, read_migrations
 
+from engagement.kit.clock import FrozenClock
 from engagement.kit.migrate import MIGRATIONS_DIR, yoyo_url
-from games.draw import queries
+from engagement.kit.state import Services
+from games.draw import partitions, queries
 from games.draw.partitions import month_of, partition_name
+from games.draw.protocol import DrawKeys
+from tests.factories import Factory
 
 MIGRATION = "0028_draws_partitioned"
 MONTHS = [datetime(2026, 7, 9, 3, tzinfo=UTC), datetime(2026, 8, 31, 23, 59, tzinfo=UTC),
@@ -164,3 +169,31 @@ async def _race(pool: asyncpg.Pool, seq: int) -> None:
     held = await pool.fetchval(
         "SELECT count(*) FROM draw_idempotency_keys WHERE idempotency_key LIKE 'w-%'")
     assert held == 1
+
+
+async def test_a_key_replayed_next_month_with_its_record_lost_is_the_same_draw(
+        factory: Factory, services: Services, clock: FrozenClock) -> None:
+    """Through the hot path: the key's first draw sits in November's partition; in December
+    (another partition) the key's Redis record is gone, twenty replays race, and the claim
+    refuses every second row: one draw, the first, answers them all."""
+    async with services.pool.acquire() as conn:
+        for month in (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC)):
+            await partitions.ensure_month(cast(asyncpg.Connection, conn), month)
+    shop = await factory.merchant()
+    campaign = await factory.campaign(shop, [
+        {"name": "5积分", "kind": "points", "points": 5, "quantity": 100, "weight": 1}])
+    member = await factory.member(shop)
+    first = await factory.draw(member, campaign["id"], key="tap-1")
+    assert first.status_code == 201, first.text
+    november = clock.now()
+    clock.advance(days=8)
+    for day in (november.date(), clock.now().date()):
+        await services.redis.delete(
+            DrawKeys.of(campaign["id"], member.id, day, "tap-1").idempotency)
+    replays = await asyncio.gather(*[factory.draw(member, campaign["id"], key="tap-1")
+                                     for _ in range(20)])
+    assert {r.status_code for r in replays} == {201}
+    assert all(r.json() == first.json() for r in replays)
+    rows = await services.pool.fetch("SELECT tableoid::regclass::text AS part FROM draws")
+    assert [r["part"] for r in rows] == ["draws_p202611"]
+    assert await services.pool.fetchval("SELECT count(*) FROM draw_win_seqs") == 1
