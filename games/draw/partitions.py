@@ -16,7 +16,9 @@ lock, so two workers never race:
   draws and wins in PostgreSQL, so they must stay).
 
 A new month is built as a plain table and attached (ATTACH takes a lock that lets draws go
-on); detaching an old one locks the table for the few statements after its CSV is written.
+on; only the default partition is locked while its rows move); retiring an old one writes
+its CSV and deletes its claims first, then locks the table for a re-check, the detach and
+the drop.
 """
 
 from __future__ import annotations
