@@ -20,7 +20,7 @@ from games.draw.routes import routes as draw_routes
 SETTLE_DRAWS = JobSpec(draw_service.SETTLE_JOB, tasks.settle_draws, keep_result=0)
 RELEASE_RESERVATIONS = JobSpec(service.RELEASE_JOB, tasks.release_reservations)
 SWEEP = JobSpec("games.sweep", tasks.sweep, keep_result=0)
-DRAW_PARTITIONS = JobSpec("games.draw_partitions", tasks.draw_partitions)
+DRAW_PARTITIONS = JobSpec("games.maintain_draw_partitions", tasks.maintain_draw_partitions)
 
 
 

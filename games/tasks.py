@@ -77,7 +77,7 @@ async def sweep(ctx: dict[str, Any]) -> dict[str, int]:
     return {"resettled": len(stale), "ended": ended, "released": released}
 
 
-async def draw_partitions(ctx: dict[str, Any]) -> dict[str, object]:
+async def maintain_draw_partitions(ctx: dict[str, Any]) -> dict[str, object]:
     """The draws table's monthly partitions: the coming months created, the default partition
     swept, old key claims purged, retention applied (games/draw/partitions.py)."""
     svc: Services = ctx["services"]

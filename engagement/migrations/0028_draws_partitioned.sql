@@ -1,9 +1,9 @@
 -- Draws partitioned by month: PARTITION BY RANGE (created_at), one partition per calendar
 -- month in UTC (draws_pYYYYMM), and a default partition (draws_default) as a safety net so
 -- that a draw is never refused for want of a partition (a worker that did not run, a clock
--- far off). The cron games.draw_partitions (games/draw/partitions.py) creates the coming
--- months ahead, moves whatever reached the default partition into its month, and applies
--- the retention of old months (ENGAGEMENT_DRAWS_RETENTION_MONTHS).
+-- far off). The cron games.maintain_draw_partitions (games/draw/partitions.py) creates the
+-- coming months ahead, moves whatever reached the default partition into its month, and
+-- applies the retention of old months (ENGAGEMENT_DRAWS_RETENTION_MONTHS).
 --
 -- Uniqueness. A unique index of a partitioned table must contain the partition key, and
 -- (prize_id, win_seq, created_at) or (campaign_id, member_id, idempotency_key, created_at)

@@ -243,8 +243,8 @@ async def apply_retention(conn: asyncpg.Connection, settings: Settings,
 
 
 async def maintain(pool: asyncpg.Pool, settings: Settings, now: datetime) -> dict[str, object]:
-    """All of the above, in order: what the cron games.draw_partitions runs. A run finding
-    another one under way leaves it the work (``busy``)."""
+    """All of the above, in order: what the cron games.maintain_draw_partitions runs. A run
+    finding another one under way leaves it the work (``busy``)."""
     async with pool.acquire() as proxy:
         conn = cast(asyncpg.Connection, proxy)
         if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", _RUN_KEY):

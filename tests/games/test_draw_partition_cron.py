@@ -1,5 +1,5 @@
-"""The cron games.draw_partitions (games/draw/partitions.py): months created ahead, once,
-however many runs race; the default partition swept into its months; old key claims
+"""The cron games.maintain_draw_partitions (games/draw/partitions.py): months created ahead,
+once, however many runs race; the default partition swept into its months; old key claims
 purged; retention archiving to CSV or dropping, never a month that is still needed."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ async def _where(services: Services, ids: list[str]) -> set[str]:
 
 
 async def test_the_cron_is_declared_daily_and_at_start_up() -> None:
-    spec = next(c for c in DOMAIN.crons if c.job.name == "games.draw_partitions")
+    spec = next(c for c in DOMAIN.crons if c.job.name == "games.maintain_draw_partitions")
     assert spec.run_at_startup and spec.hour == frozenset({19}) and spec.minute == {40}
 
 
