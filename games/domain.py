@@ -20,6 +20,7 @@ from games.draw.routes import routes as draw_routes
 SETTLE_DRAWS = JobSpec(draw_service.SETTLE_JOB, tasks.settle_draws, keep_result=0)
 RELEASE_RESERVATIONS = JobSpec(service.RELEASE_JOB, tasks.release_reservations)
 SWEEP = JobSpec("games.sweep", tasks.sweep, keep_result=0)
+DRAW_PARTITIONS = JobSpec("games.maintain_draw_partitions", tasks.maintain_draw_partitions)
 
 
 
@@ -40,9 +41,13 @@ DOMAIN = Domain(
     console_member_sections=(("games.draws", console.member_draws),),
     home_sections=(("games.open", pages.open_games_section),
                    ("games.my_draws", pages.my_draws_section)),
-    jobs=(SETTLE_DRAWS, RELEASE_RESERVATIONS, SWEEP),
+    jobs=(SETTLE_DRAWS, RELEASE_RESERVATIONS, SWEEP, DRAW_PARTITIONS),
     crons=(CronSpec(SWEEP, second=frozenset(range(0, 60, SWEEP_EVERY_SECONDS)),
-                    run_at_startup=True),),
+                    run_at_startup=True),
+           # Daily at 19:40 UTC (03:40 in Beijing, when draws are fewest), and at start-up,
+           # so that a new worker has the coming months ready at once.
+           CronSpec(DRAW_PARTITIONS, hour=frozenset({19}), minute=frozenset({40}),
+                    run_at_startup=True)),
     listeners=((hooks.CouponRedeemed, service.on_coupon_redeemed),
                (hooks.CouponReturned, service.on_coupon_returned),
                (hooks.OrderPaid, chances.on_order_paid),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     # address as ENGAGEMENT_TRUSTED_PROXIES makes it). Neither set: /metrics answers 404.
     metrics_token: SecretStr | None = None
     metrics_allow: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = ()
+    # Draws live in monthly partitions (games/draw/partitions.py). With a retention set, the
+    # daily cron retires each month older than this many whole months (unset: kept forever),
+    # except one still holding unsettled wins or draws of a campaign that has not ended.
+    draws_retention_months: int | None = Field(default=None, ge=1)
+    # How a month is retired: "csv" writes it to <data_dir>/archive/draws/draws_pYYYYMM.csv
+    # before detaching and dropping it; "drop" drops it.
+    draws_archive: Literal["csv", "drop"] = "csv"
 
     @field_validator("trusted_proxies", "metrics_allow", mode="before")
     @classmethod
@@ -67,10 +74,11 @@ class Settings(BaseSettings):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
-    @field_validator("metrics_token", mode="before")
+    @field_validator("metrics_token", "draws_retention_months", mode="before")
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
-        # An empty token would let an empty Bearer credential in.
+        # An empty token would let an empty Bearer credential in; an empty retention is
+        # none.
         return None if isinstance(value, str) and not value.strip() else value
 
 

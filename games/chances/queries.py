@@ -32,11 +32,16 @@ async def grant(conn: asyncpg.Connection, *, merchant_id: str, member_id: str, s
 
 async def balance(conn: Conn, campaign_id: str, member_id: str) -> tuple[int, int]:
     """The member's chances of a campaign as PostgreSQL knows them: (earned, used)."""
+    # Its draws are all made after the campaign was published (games/draw/queries.py's
+    # _since, with the same day of slack): the partitions before it are skipped.
     row = await conn.fetchrow(
         """SELECT (SELECT coalesce(sum(draws), 0) FROM draw_chances
                    WHERE campaign_id = $1 AND member_id = $2) AS earned,
                   (SELECT count(*) FROM draws
                    WHERE campaign_id = $1 AND member_id = $2
+                     AND created_at >= coalesce((SELECT published_at FROM campaigns
+                                                 WHERE id = $1) - interval '1 day',
+                                                '-infinity')
                      AND (response ->> 'extra') = 'true') AS used""",
         campaign_id, member_id,
     )

@@ -3,7 +3,7 @@ settlement of wins, and the reads of members' draws."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import asyncpg
@@ -14,6 +14,16 @@ _CAMPAIGN = """id, merchant_id, name, game, status, starts_at, ends_at, per_memb
     commitment"""
 _PRIZE = """id, campaign_id, position, name, kind, coupon_template_id, points, quantity, weight,
     reserved, released, settled, redeemed"""
+
+
+def _since(campaign: str) -> str:
+    """A lower bound of a campaign's draws' created_at, for the planner to skip the monthly
+    partitions before it (migration 0028): a campaign is drawn only once published (a draft
+    cannot be), so no draw of it is older than its published_at. A day of slack covers
+    processes whose clocks disagree; a campaign never published has no bound (and no
+    draws). ``campaign`` is the SQL parameter holding its id."""
+    return (f"coalesce((SELECT published_at FROM campaigns WHERE id = {campaign}) "
+            f"- interval '1 day', '-infinity')")
 
 
 async def campaign(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str, campaign_id: str,
@@ -55,8 +65,9 @@ async def mark_released(conn: asyncpg.Connection, prize_id: str) -> None:
 async def win_counts(conn: asyncpg.Connection | asyncpg.Pool,
                      campaign_id: str) -> dict[str, int]:
     rows = await conn.fetch(
-        """SELECT prize_id, count(*) AS n FROM draws
-           WHERE campaign_id = $1 AND outcome = 'win' GROUP BY prize_id""",
+        f"""SELECT prize_id, count(*) AS n FROM draws
+            WHERE campaign_id = $1 AND created_at >= {_since("$1")} AND outcome = 'win'
+            GROUP BY prize_id""",
         campaign_id,
     )
     return {r["prize_id"]: r["n"] for r in rows}
@@ -65,8 +76,8 @@ async def win_counts(conn: asyncpg.Connection | asyncpg.Pool,
 async def draw_totals(conn: asyncpg.Connection | asyncpg.Pool,
                       campaign_id: str) -> asyncpg.Record:
     row = await conn.fetchrow(
-        """SELECT count(*) AS draws, count(DISTINCT member_id) AS players
-           FROM draws WHERE campaign_id = $1""",
+        f"""SELECT count(*) AS draws, count(DISTINCT member_id) AS players
+            FROM draws WHERE campaign_id = $1 AND created_at >= {_since("$1")}""",
         campaign_id,
     )
     assert row is not None
@@ -75,17 +86,24 @@ async def draw_totals(conn: asyncpg.Connection | asyncpg.Pool,
 
 async def member_draw_counts(conn: asyncpg.Connection | asyncpg.Pool, campaign_id: str,
                              days: list[date]) -> list[asyncpg.Record]:
+    # A local day lies within a day of the same UTC date on either side (offsets run from
+    # -12 to +14 hours): bounds on created_at that the partitions are pruned by.
+    since = datetime.combine(min(days), time(), UTC) - timedelta(days=1)
+    until = datetime.combine(max(days), time(), UTC) + timedelta(days=2)
     return await conn.fetch(
         """SELECT member_id, local_day, count(*) AS n FROM draws
-           WHERE campaign_id = $1 AND local_day = ANY($2) GROUP BY member_id, local_day""",
-        campaign_id, days,
+           WHERE campaign_id = $1 AND local_day = ANY($2)
+             AND created_at >= $3 AND created_at < $4
+           GROUP BY member_id, local_day""",
+        campaign_id, days, since, until,
     )
 
 
 async def member_total_counts(conn: asyncpg.Connection | asyncpg.Pool,
                               campaign_id: str) -> list[asyncpg.Record]:
     return await conn.fetch(
-        "SELECT member_id, count(*) AS n FROM draws WHERE campaign_id = $1 GROUP BY member_id",
+        f"""SELECT member_id, count(*) AS n FROM draws
+            WHERE campaign_id = $1 AND created_at >= {_since("$1")} GROUP BY member_id""",
         campaign_id,
     )
 
@@ -93,13 +111,14 @@ async def member_total_counts(conn: asyncpg.Connection | asyncpg.Pool,
 async def lock_unsettled_wins(conn: asyncpg.Connection, campaign_id: str,
                               limit: int) -> list[asyncpg.Record]:
     return await conn.fetch(
-        """SELECT d.id, d.merchant_id, d.member_id, d.prize_id, d.campaign_id, d.created_at,
+        f"""SELECT d.id, d.merchant_id, d.member_id, d.prize_id, d.campaign_id, d.created_at,
                   p.kind,
                   p.coupon_template_id, p.points, p.quantity, t.valid_days
            FROM draws d
            JOIN campaign_prizes p ON p.id = d.prize_id
            LEFT JOIN coupon_templates t ON t.id = p.coupon_template_id
-           WHERE d.campaign_id = $1 AND d.outcome = 'win' AND d.settled_at IS NULL
+           WHERE d.campaign_id = $1 AND d.created_at >= {_since("$1")}
+             AND d.outcome = 'win' AND d.settled_at IS NULL
            ORDER BY d.id LIMIT $2
            FOR UPDATE OF d SKIP LOCKED""",
         campaign_id, limit,
@@ -108,14 +127,22 @@ async def lock_unsettled_wins(conn: asyncpg.Connection, campaign_id: str,
 
 async def unsettled_wins(pool: asyncpg.Pool) -> int:
     """Wins not settled yet, all campaigns: the predicate of the partial index of unsettled
-    wins (draws_unsettled_idx), so a big table of settled draws is not read."""
+    wins (draws_unsettled_idx), so a big table of settled draws is not read. Every monthly
+    partition's index is looked at (there is no bound on when a win was drawn); a settled
+    month's is empty, one page."""
     n: int = await pool.fetchval(
         "SELECT count(*) FROM draws WHERE outcome = 'win' AND settled_at IS NULL")
     return n
 
 
-async def mark_settled(conn: asyncpg.Connection, draw_ids: list[str], now: datetime) -> None:
-    await conn.execute("UPDATE draws SET settled_at = $2 WHERE id = ANY($1)", draw_ids, now)
+async def mark_settled(conn: asyncpg.Connection, draws: list[tuple[str, datetime]],
+                       now: datetime) -> None:
+    """Settle the draws (id, created_at): their created_at range keeps the update to the
+    partitions holding them."""
+    await conn.execute(
+        """UPDATE draws SET settled_at = $2
+           WHERE id = ANY($1) AND created_at >= $3 AND created_at <= $4""",
+        [d[0] for d in draws], now, min(d[1] for d in draws), max(d[1] for d in draws))
 
 
 async def add_settled(conn: asyncpg.Connection, counts: dict[str, int]) -> None:
@@ -132,8 +159,9 @@ async def add_settled(conn: asyncpg.Connection, counts: dict[str, int]) -> None:
 async def unsettled_count(conn: asyncpg.Connection | asyncpg.Pool, campaign_id: str) -> int:
     # Counts only the backlog, through the partial index on unsettled wins.
     return int(await conn.fetchval(
-        """SELECT count(*) FROM draws
-           WHERE campaign_id = $1 AND outcome = 'win' AND settled_at IS NULL""",
+        f"""SELECT count(*) FROM draws
+            WHERE campaign_id = $1 AND created_at >= {_since("$1")}
+              AND outcome = 'win' AND settled_at IS NULL""",
         campaign_id,
     ))
 
@@ -189,9 +217,13 @@ async def insert_draws(conn: asyncpg.Connection | asyncpg.Pool,
 
 async def draw_by_idempotency_key(conn: asyncpg.Connection | asyncpg.Pool, campaign_id: str,
                                   member_id: str, key: str) -> asyncpg.Record | None:
+    """The draw holding the key's claim (draw_idempotency_keys, migration 0028): its
+    created_at leads to the one partition holding it."""
     return await conn.fetchrow(
-        """SELECT response::text AS response, request_hash FROM draws
-           WHERE campaign_id = $1 AND member_id = $2 AND idempotency_key = $3""",
+        """SELECT d.response::text AS response, d.request_hash
+           FROM draw_idempotency_keys k
+           JOIN draws d ON d.id = k.draw_id AND d.created_at = k.created_at
+           WHERE k.campaign_id = $1 AND k.member_id = $2 AND k.idempotency_key = $3""",
         campaign_id, member_id, key,
     )
 
@@ -221,8 +253,9 @@ async def member_draw_counts_for(conn: asyncpg.Connection | asyncpg.Pool, campai
     """A member's draws in one campaign, today and in total (durable draws only: a result is
     returned to the browser only once its row is committed)."""
     row = await conn.fetchrow(
-        """SELECT count(*) FILTER (WHERE local_day = $3) AS today, count(*) AS total
-           FROM draws WHERE member_id = $2 AND campaign_id = $1""",
+        f"""SELECT count(*) FILTER (WHERE local_day = $3) AS today, count(*) AS total
+            FROM draws
+            WHERE member_id = $2 AND campaign_id = $1 AND created_at >= {_since("$1")}""",
         campaign_id, member_id, day,
     )
     assert row is not None
@@ -259,13 +292,14 @@ async def draws_for_export(conn: asyncpg.Connection | asyncpg.Pool, campaign_id:
                            after: str | None, limit: int) -> list[asyncpg.Record]:
     """One batch of a campaign's draws in id order after ``after`` (keyset)."""
     return await conn.fetch(
-        """SELECT d.id, d.created_at, d.member_id, m.external_id, m.phone, d.outcome,
+        f"""SELECT d.id, d.created_at, d.member_id, m.external_id, m.phone, d.outcome,
                   d.prize_id, p.name AS prize_name, p.kind AS prize_kind, d.points_spent,
                   d.settled_at
            FROM draws d
            JOIN members m ON m.id = d.member_id
            LEFT JOIN campaign_prizes p ON p.id = d.prize_id
-           WHERE d.campaign_id = $1 AND ($2::text IS NULL OR d.id > $2)
+           WHERE d.campaign_id = $1 AND d.created_at >= {_since("$1")}
+             AND ($2::text IS NULL OR d.id > $2)
            ORDER BY d.id LIMIT $3""",
         campaign_id, after, limit,
     )
@@ -299,10 +333,11 @@ async def loses_since_last_win(conn: asyncpg.Connection | asyncpg.Pool, campaign
     """The member's loses in a row, as PostgreSQL records them: the pity counter's value
     when Redis has none."""
     n = await conn.fetchval(
-        """SELECT count(*) FROM draws
-           WHERE campaign_id = $1 AND member_id = $2
-             AND id > coalesce((SELECT max(id) FROM draws WHERE campaign_id = $1
-                                AND member_id = $2 AND outcome = 'win'), '')""",
+        f"""SELECT count(*) FROM draws
+            WHERE campaign_id = $1 AND member_id = $2 AND created_at >= {_since("$1")}
+              AND id > coalesce((SELECT max(id) FROM draws WHERE campaign_id = $1
+                                 AND member_id = $2 AND created_at >= {_since("$1")}
+                                 AND outcome = 'win'), '')""",
         campaign_id, member_id,
     )
     return int(n)
@@ -312,7 +347,8 @@ async def member_draws_of_campaign(conn: asyncpg.Connection | asyncpg.Pool, camp
                                    member_id: str, limit: int) -> list[asyncpg.Record]:
     """The member's draws of one campaign, oldest first (the order pity counts them in)."""
     return await conn.fetch(
-        """SELECT id, response, created_at FROM draws
-           WHERE campaign_id = $1 AND member_id = $2 ORDER BY id LIMIT $3""",
+        f"""SELECT id, response, created_at FROM draws
+            WHERE campaign_id = $1 AND member_id = $2 AND created_at >= {_since("$1")}
+            ORDER BY id LIMIT $3""",
         campaign_id, member_id, limit,
     )

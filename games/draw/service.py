@@ -7,9 +7,9 @@ A result is returned only after its draw row is committed (invariant 4); a draw 
 be written is undone in Redis, so stock and limits never leak.
 
 An Idempotency-Key is recorded in Redis and, with the draw, in PostgreSQL under a unique
-index: after Redis lost its data, the script asks for PostgreSQL's record of a key it does
-not know, and a second draw under one key is refused at insert, undone in Redis and
-answered with the first."""
+claim (draw_idempotency_keys, kept a week): after Redis lost its data, the script asks for
+PostgreSQL's record of a key it does not know, and a second draw under one key is refused
+at insert, undone in Redis and answered with the first."""
 
 from __future__ import annotations
 

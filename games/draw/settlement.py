@@ -36,7 +36,7 @@ async def settle_batch(conn: asyncpg.Connection, campaign_id: str, now: datetime
     for r in rows:
         per_prize[r["prize_id"]] = per_prize.get(r["prize_id"], 0) + 1
     await queries.add_settled(conn, per_prize)
-    await queries.mark_settled(conn, [r["id"] for r in rows], now)
+    await queries.mark_settled(conn, [(r["id"], r["created_at"]) for r in rows], now)
     return [r["created_at"] for r in rows]
 
 

@@ -59,7 +59,7 @@ async def test_the_same_key_after_redis_lost_everything_is_the_same_draw(
 async def test_a_lost_key_record_alone_is_caught_by_postgresql(
         factory: Factory, services: Services) -> None:
     """The campaign's state survives but the key's record is gone (evicted, say): the
-    script draws, PostgreSQL's unique index refuses the second row, and Redis is undone."""
+    script draws, PostgreSQL's claim of the key refuses the second row, and Redis is undone."""
     shop = await factory.merchant()
     tpl = await factory.template(shop, stock=10)
     campaign = await factory.campaign(shop, [
