@@ -33,7 +33,7 @@
 -- it. The primary key is (id, created_at); ids are 80 random bits past the time part, so
 -- id alone stays unique in practice, and nothing references draws by a foreign key
 -- (coupons.draw_id is a plain unique column).
--- depends: 0026_stored_value
+-- depends: 0027_balance_guard
 
 SET LOCAL TIME ZONE 'UTC';
 LOCK TABLE draws IN ACCESS EXCLUSIVE MODE;
