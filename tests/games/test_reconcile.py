@@ -197,3 +197,10 @@ async def test_draws_in_flight_are_never_repaired(
     assert await _recorded(services, prize_id) == 165
     assert await services.pool.fetchval(
         "SELECT count(DISTINCT win_seq) FROM draws WHERE prize_id = $1", prize_id) == 165
+
+
+def test_the_worker_runs_the_reconciliation_every_minute() -> None:
+    from workers.settings import CRON_JOBS
+
+    (job,) = [c for c in CRON_JOBS if c.name == "cron:games.reconcile"]
+    assert job.second == {45} and job.minute is None and job.unique
