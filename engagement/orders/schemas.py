@@ -74,11 +74,16 @@ class CouponLine(BaseModel):
     discount: int = Field(description="cents this coupon took off")
 
 
+_MEMBER_DISCOUNT = ("cents a running paid membership took off the subtotal, before the "
+                    "coupons (which apply to what it left)")
+
+
 class QuoteOut(BaseModel):
     subtotal: int
     discount: int
     amount: int
     coupons: list[CouponLine]
+    member_discount: int = Field(default=0, description=_MEMBER_DISCOUNT)
 
 
 class OrderOut(BaseModel):
@@ -95,6 +100,7 @@ class OrderOut(BaseModel):
     store_id: str | None = None
     join_url: str | None = Field(default=None,
                                  description="a guest order: where the customer joins")
+    member_discount: int = Field(default=0, description=_MEMBER_DISCOUNT)
 
 
 class RefundCreate(BaseModel):

@@ -48,13 +48,10 @@ async def lock_member(conn: asyncpg.Connection, member_id: str) -> None:
 
 
 async def totals(conn: Conn, member_id: str) -> tuple[int, int]:
-    """(principal, bonus) as the ledger sums them."""
+    """(principal, bonus): the ledger's sums, as its trigger keeps them in balances."""
     row = await conn.fetchrow(
-        """SELECT coalesce(sum(principal), 0) AS principal, coalesce(sum(bonus), 0) AS bonus
-           FROM balance_ledger WHERE member_id = $1""",
-        member_id)
-    assert row is not None
-    return int(row["principal"]), int(row["bonus"])
+        "SELECT principal, bonus FROM balances WHERE member_id = $1", member_id)
+    return (int(row["principal"]), int(row["bonus"])) if row else (0, 0)
 
 
 async def insert_entry(conn: asyncpg.Connection, *, id: str, merchant_id: str, member_id: str,

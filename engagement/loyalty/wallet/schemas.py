@@ -72,7 +72,7 @@ class BalanceItem(BaseModel):
     delta: int = Field(description="cents, principal and bonus together")
     principal: int
     bonus: int
-    kind: Literal["top_up", "spend", "refund", "card_refund", "forfeit"]
+    kind: Literal["top_up", "spend", "refund", "card_refund", "forfeit", "membership"]
     order_id: str | None = None
     created_at: datetime
 

@@ -8,11 +8,13 @@ ever goes below zero."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 import asyncpg
 
-from engagement.kit.errors import NotFound
+from engagement.kit.errors import Conflict, NotFound
 from engagement.kit.ids import new_id
 from engagement.loyalty.wallet import queries
 from engagement.loyalty.wallet.schemas import (
@@ -26,6 +28,55 @@ from engagement.loyalty.wallet.schemas import (
 )
 from engagement.members import queries as member_queries
 from engagement.stores import service as stores
+
+
+class InsufficientBalance(Conflict):
+    code, message = "insufficient_balance", "The balance does not cover this amount."
+
+
+@dataclass(frozen=True)
+class Debit:
+    """One spend from a balance: the ledger row, the parts it took, what is left."""
+
+    id: str
+    principal: int  # cents of principal taken (positive)
+    bonus: int  # cents of bonus taken (positive)
+    balance: int  # the member's balance after it
+
+
+def split(amount: int, principal: int, bonus: int,
+          spend_order: Literal["principal_first", "bonus_first"]) -> tuple[int, int]:
+    """(principal, bonus) to take for ``amount`` from a balance of these parts, in the
+    merchant's spend order; the caller has checked that the two together cover it."""
+    if spend_order == "bonus_first":
+        from_bonus = min(amount, bonus)
+        return amount - from_bonus, from_bonus
+    from_principal = min(amount, principal)
+    return from_principal, amount - from_principal
+
+
+async def debit(conn: asyncpg.Connection, merchant_id: str, member_id: str, amount: int, *,
+                kind: Literal["spend", "membership"], now: datetime,
+                order_id: str | None = None, store_id: str | None = None,
+                staff_id: str | None = None) -> Debit:
+    """Take ``amount`` cents (> 0) from the member's balance, in the merchant's spend order,
+    as one ledger row of ``kind``; 409 ``insufficient_balance`` when it does not cover it.
+    Runs inside the caller's transaction (an order's, a membership's), which it must be in
+    for the member's lock to hold until the caller commits."""
+    assert amount > 0
+    await queries.lock_member(conn, member_id)
+    principal, bonus = await queries.totals(conn, member_id)
+    if principal + bonus < amount:
+        raise InsufficientBalance(balance=principal + bonus)
+    program = await queries.program(conn, merchant_id)
+    take_principal, take_bonus = split(
+        amount, principal, bonus, program["spend_order"] if program else "principal_first")
+    entry_id = new_id("bal")
+    await queries.insert_entry(conn, id=entry_id, merchant_id=merchant_id, member_id=member_id,
+                               kind=kind, principal=-take_principal, bonus=-take_bonus,
+                               order_id=order_id, store_id=store_id, staff_id=staff_id, now=now)
+    return Debit(id=entry_id, principal=take_principal, bonus=take_bonus,
+                 balance=principal + bonus - amount)
 
 
 async def get_program(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str) -> TopUpPlansOut:
