@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: install run worker demo migrate lint browser test bench clean messages
+.PHONY: install run worker demo migrate lint browser test bench chaos clean messages
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,9 @@ test: lint browser
 
 bench: install
 	$(BIN)/python bench/draws.py
+
+chaos: install
+	$(BIN)/python bench/chaos.py
 
 # After changing texts in templates or code: refresh the English catalog, then translate
 # the new empty entries in engagement/locale/en/LC_MESSAGES/messages.po.

@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     # member requests come first; settlement has a budget of a second, not milliseconds.
     worker_nice: int = Field(default=10, ge=0, le=19)
     worker_max_jobs: int = Field(default=20, ge=1)
+    # Stock reconciliation (games/reconcile): how long it waits between reading a campaign's
+    # Redis counters and PostgreSQL's wins, so that draws then between the two (counted in
+    # Redis, their rows not yet committed) are in PostgreSQL's count. A draw's row commits
+    # milliseconds after its script; only a write stuck longer than this is seen as drift.
+    reconcile_grace_seconds: float = Field(default=2.0, ge=0, le=30)
     # Who delivers join verification codes: "log" (development: the code goes to the log) or
     # "package.module:Name", a class with ``async send(phone, code, merchant)`` (an SMS API).
     verification_sender: str = "log"

@@ -7,8 +7,10 @@ up the files of all of them, workers included; the variable must be set before t
 is imported, which the CLI does. Without it (one process, the tests) the values live in
 this process.
 
-Gauges of the current state (unsettled wins, the queue's length) are read when scraped,
-one cheap query each, rather than kept: a process cannot know what the others settled.
+Gauges of the current state (unsettled wins, the queue's length, the stock drift the
+reconciliation last measured) are read when scraped, one cheap query each, rather than kept:
+a process cannot know what the others settled, and a value kept by the worker would be seen
+only by web processes sharing its directory (not in compose.yaml, where they do not).
 
 The endpoint is not public: with neither ``ENGAGEMENT_METRICS_TOKEN`` nor
 ``ENGAGEMENT_METRICS_ALLOW`` configured it answers 404 as if it did not exist. With an
@@ -56,29 +58,45 @@ SETTLEMENT_LAG = Histogram(
     "engagement_settlement_lag_seconds",
     "From a winning draw to its coupon or points being issued, in seconds.",
     buckets=(0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 1800.0, 3600.0))
+STOCK_REPAIRS = Counter(
+    "engagement_stock_repairs", "Changes the stock reconciliation made to campaigns' hot "
+    "state in Redis, by kind: reprimed (rebuilt from PostgreSQL), wins (raised to "
+    "PostgreSQL's count), quantity (set to PostgreSQL's).", ["kind"])
 WEBHOOK_DELIVERIES = Counter(
     "engagement_webhook_deliveries", "Webhook delivery attempts by result: delivered, "
     "retrying (failed, tried again later) or failed (given up).", ["result"])
 
 
+# A labelled gauge's reading: each series' label values (in the order of ``labels``) and value.
+Series = Sequence[tuple[Sequence[str], float]]
+
+
 @dataclass(frozen=True)
 class ScrapeGauge:
-    """A gauge read when scraped: ``read`` returns its current value."""
+    """A gauge read when scraped: ``read`` returns its current value or, for a gauge with
+    ``labels``, the value of each series."""
 
     name: str
     help: str
-    read: Callable[[Services], Awaitable[float]]
+    read: Callable[[Services], Awaitable[float | Series]]
+    labels: tuple[str, ...] = ()
 
 
 class _Snapshot:
     """A collector of values read just before a scrape (collectors are synchronous)."""
 
-    def __init__(self, values: Sequence[tuple[ScrapeGauge, float]]) -> None:
+    def __init__(self, values: Sequence[tuple[ScrapeGauge, float | Series]]) -> None:
         self.values = values
 
     def collect(self) -> Iterator[Metric]:
         for gauge, value in self.values:
-            yield GaugeMetricFamily(gauge.name, gauge.help, value=value)
+            if isinstance(value, (int, float)):
+                yield GaugeMetricFamily(gauge.name, gauge.help, value=value)
+                continue
+            family = GaugeMetricFamily(gauge.name, gauge.help, labels=gauge.labels)
+            for label_values, series_value in value:
+                family.add_metric(list(label_values), series_value)
+            yield family
 
 
 async def _queue_depth(svc: Services) -> float:

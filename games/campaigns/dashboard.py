@@ -1,5 +1,6 @@
 """What the live campaign dashboard shows: the counters of ``service.stats`` plus draws over
-time, each prize's burn-down and when it is projected to run out.
+time, each prize's burn-down and when it is projected to run out, and what the stock
+reconciliation (games/reconcile) flagged or repaired.
 
 Counters come from Redis (as the stats endpoint answers); the time series is one grouped
 read of recent draws, bounded by id (ids are time-ordered) so it stays an index range scan
@@ -19,6 +20,7 @@ from games.campaigns import queries as campaign_queries
 from games.campaigns import service
 from games.campaigns.schemas import CampaignOut, StatsOut
 from games.draw import queries as draw_queries
+from games.reconcile.notes import StockNotes, stock_notes
 
 # The chart covers at most the last day (a longer campaign's history is in the CSV), and at
 # least half an hour so that a campaign just published still has an axis.
@@ -78,6 +80,8 @@ class Dashboard:
     prizes: list[PrizeLine]
     now: datetime
     store: StoreRedeemed | None = None
+    # What the stock reconciliation found (games/reconcile): drift it flagged, repairs.
+    stock: StockNotes | None = None
 
     @property
     def wins_total(self) -> int:
@@ -176,5 +180,8 @@ async def build(svc: Services, merchant_id: str, campaign_id: str, time_zone: st
             remaining=remaining, probability=prize.probability, burn_down=burn_down,
             runs_out_at=runs_out_at, outlasts=outlasts,
             hours_left=(runs_out_at - now) / timedelta(hours=1) if runs_out_at else None))
+    stock = await stock_notes(svc, merchant_id, campaign_id) \
+        if campaign.status != "draft" else None
     return Dashboard(campaign=campaign, stats=stats, buckets=buckets, bucket_size=size,
-                     draws=draws, wins=wins, prizes=lines, now=now, store=at_store)
+                     draws=draws, wins=wins, prizes=lines, now=now, store=at_store,
+                     stock=stock)
