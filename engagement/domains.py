@@ -9,6 +9,7 @@ from engagement.kit import errors, hooks
 from engagement.kit.domain import Domain
 from engagement.loyalty import domain as loyalty
 from engagement.members import share_codes
+from engagement.orders import balance
 from games import domain as games
 from referrals import domain as referrals
 
@@ -28,3 +29,4 @@ def install(domains: tuple[Domain, ...] = DOMAINS) -> None:
     ports = [port for d in domains for port in d.ports]
     share_codes.install(next((p for p in ports if isinstance(p, share_codes.ShareCodes)),
                              None))
+    balance.install(next((p for p in ports if isinstance(p, balance.BalancePayments)), None))

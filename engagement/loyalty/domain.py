@@ -27,6 +27,7 @@ from engagement.loyalty.sends.routes import routes as send_routes
 from engagement.loyalty.tiers import console as tier_console
 from engagement.loyalty.tiers import tasks as tier_tasks
 from engagement.loyalty.tiers.routes import routes as tier_routes
+from engagement.loyalty.wallet import payments as wallet_payments
 from engagement.loyalty.wallet.routes import routes as wallet_routes
 from engagement.loyalty.webhooks import console as webhook_console
 from engagement.loyalty.webhooks import service as webhooks
@@ -79,6 +80,8 @@ DOMAIN = Domain(
         CronSpec(DELIVER_WEBHOOKS, second=frozenset(range(0, 60, 5)), run_at_startup=True),
     ),
     listeners=(*[(event, webhooks.on_event) for event in webhooks.LISTENED],
-               (hooks.CouponRedeemed, webhooks.on_coupon_redeemed)),
+               (hooks.CouponRedeemed, webhooks.on_coupon_redeemed),
+               (hooks.OrderRefunded, wallet_payments.on_order_refunded)),
+    ports=(wallet_payments.PORT,),
     constraint_errors={"rewards_redeemed_within_stock": mall.RewardOutOfStock},
 )

@@ -7,7 +7,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from engagement.kit.fields import Text
 
-EventType = Literal["member.created", "order.paid", "order.refunded", "coupon.redeemed"]
+EventType = Literal["member.created", "order.paid", "order.refunded", "coupon.redeemed",
+                    "balance.changed"]
 
 
 class EndpointCreate(BaseModel):
