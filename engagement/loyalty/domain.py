@@ -27,6 +27,8 @@ from engagement.loyalty.sends.routes import routes as send_routes
 from engagement.loyalty.tiers import console as tier_console
 from engagement.loyalty.tiers import tasks as tier_tasks
 from engagement.loyalty.tiers.routes import routes as tier_routes
+from engagement.loyalty.wallet import console as wallet_console
+from engagement.loyalty.wallet import pages as wallet_pages
 from engagement.loyalty.wallet import payments as wallet_payments
 from engagement.loyalty.wallet.routes import routes as wallet_routes
 from engagement.loyalty.webhooks import console as webhook_console
@@ -49,17 +51,21 @@ DOMAIN = Domain(
     name="loyalty",
     routes=(*join_routes, *mall_routes, *tier_routes, *send_routes, *webhook_routes,
             *check_in_routes, *check_in_pages.routes, *mall_pages.routes, *import_routes,
-            *wallet_routes),
+            *wallet_routes, *wallet_pages.routes),
     home_sections=(("check_in", check_in_pages.home_card),
-                   ("loyalty", loyalty_home.home_card)),
+                   ("loyalty", loyalty_home.home_card),
+                   ("wallet", wallet_pages.home_card)),
     console_routes=(*check_in_console.routes, *send_console.routes, *tier_console.routes,
                     *mall_console.routes, *birthday_console.routes, *webhook_console.routes,
-                    *import_console.routes),
+                    *import_console.routes, *wallet_console.routes),
     console_nav=(check_in_console.NAV, send_console.NAV, tier_console.NAV, mall_console.NAV,
-                 birthday_console.NAV, webhook_console.NAV, import_console.NAV),
+                 birthday_console.NAV, webhook_console.NAV, import_console.NAV,
+                 wallet_console.NAV),
     console_notices={**check_in_console.NOTICES, **send_console.NOTICES,
                      **tier_console.NOTICES, **mall_console.NOTICES,
-                     **birthday_console.NOTICES, **webhook_console.NOTICES},
+                     **birthday_console.NOTICES, **webhook_console.NOTICES,
+                     **wallet_console.NOTICES},
+    console_member_sections=(("wallet", wallet_console.member_section),),
     jobs=(EVALUATE_TIERS, RUN_SEND, SCHEDULE_DAILY_SENDS, RELEASE_DUE_SENDS, SWEEP_SENDS,
           DELIVER_WEBHOOKS, RUN_IMPORT, SWEEP_IMPORTS),
     crons=(

@@ -76,18 +76,5 @@ def refund_share(paid_with_balance: int, paid: int, refunded_before: int, amount
     return after - paid_with_balance * refunded_before // paid
 
 
-async def record_part(conn: asyncpg.Connection, merchant_id: str, order_id: str,
-                      amount: int) -> None:
-    await conn.execute(
-        "UPDATE orders SET paid_with_balance = $3 WHERE merchant_id = $1 AND id = $2",
-        merchant_id, order_id, amount)
-
-
-async def part_of(conn: Conn, merchant_id: str, order_id: str) -> int:
-    return int(await conn.fetchval(
-        "SELECT paid_with_balance FROM orders WHERE merchant_id = $1 AND id = $2",
-        merchant_id, order_id) or 0)
-
-
 def installed() -> bool:
     return bool(_installed)

@@ -93,8 +93,6 @@ class QuoteOut(BaseModel):
     amount: int
     coupons: list[CouponLine]
     paid_with_balance: int = Field(default=0, description="the pay_with_balance asked for")
-    balance: int | None = Field(default=None,
-                                description="the member's stored-value balance now")
 
 
 class OrderOut(BaseModel):

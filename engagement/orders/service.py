@@ -149,17 +149,15 @@ async def quote(conn: asyncpg.Connection, merchant_id: str, data: OrderCreate,
 
 async def _quote_balance(conn: asyncpg.Connection, merchant_id: str, data: OrderCreate,
                          member_id: str | None, out: QuoteOut) -> QuoteOut:
-    """The quote's stored-value part: the member's balance, and the part asked for checked
-    as the order would check it (no PIN: a quote takes nothing and tries no PIN)."""
-    if member_id is None or (data.pay_with_balance is None and not balance.installed()):
+    """The quote's stored-value part, checked as the order would check it (no PIN: a quote
+    takes nothing and tries no PIN)."""
+    if data.pay_with_balance is None or member_id is None:
         return out
+    balance.check_part(data.pay_with_balance, out.amount)
     available = await balance.port().available(conn, merchant_id, member_id)
-    if data.pay_with_balance is not None:
-        balance.check_part(data.pay_with_balance, out.amount)
-        if data.pay_with_balance > available:
-            raise balance.InsufficientBalance(balance=available)
-    return out.model_copy(update={"balance": available,
-                                  "paid_with_balance": data.pay_with_balance or 0})
+    if data.pay_with_balance > available:
+        raise balance.InsufficientBalance(balance=available)
+    return out.model_copy(update={"paid_with_balance": data.pay_with_balance})
 
 
 async def authorize_balance(pool: asyncpg.Pool, merchant_id: str, data: OrderCreate,
@@ -222,7 +220,7 @@ async def create_order(conn: asyncpg.Connection, merchant_id: str, data: OrderCr
         await coupons.redeem(conn, merchant_id, coupon.code, now, data.id, store_id)
     if data.pay_with_balance is not None:
         assert member_id is not None  # the body's validator: member_id with the balance
-        await balance.record_part(conn, merchant_id, data.id, data.pay_with_balance)
+        await queries.record_balance_part(conn, merchant_id, data.id, data.pay_with_balance)
         await balance.port().take(conn, merchant_id, member_id, data.pay_with_balance,
                                   order_id=data.id, store_id=store_id,
                                   staff_id=taker.staff_id if taker is not None else None,
@@ -279,7 +277,7 @@ async def create_refund(conn: asyncpg.Connection, merchant_id: str, order_id: st
     if before + data.amount > order["amount"]:
         raise RefundExceedsPaid(paid=order["amount"], refunded=before, requested=data.amount)
     refund_id = new_id("rfd")
-    to_balance = balance.refund_share(await balance.part_of(conn, merchant_id, order_id),
+    to_balance = balance.refund_share(await queries.balance_part(conn, merchant_id, order_id),
                                       order["amount"], before, data.amount)
     returned: list[str] = []
     if before + data.amount == order["amount"] and await queries.mark_coupons_returned(

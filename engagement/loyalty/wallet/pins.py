@@ -28,6 +28,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from engagement.kit.db import transaction
 from engagement.kit.errors import AppError, Forbidden, InvalidInput
+from engagement.loyalty.wallet import queries
 
 MAX_FAILURES = 5
 LOCK_FOR = timedelta(minutes=15)
@@ -59,13 +60,6 @@ def _matches(stored: str, pin: str) -> bool:
         return False
 
 
-async def _locked_row(conn: asyncpg.Connection, merchant_id: str,
-                      member_id: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        """SELECT pin_hash, failures, locked_until FROM balance_pins
-           WHERE member_id = $1 AND merchant_id = $2 FOR UPDATE""", member_id, merchant_id)
-
-
 async def _check(conn: asyncpg.Connection, row: asyncpg.Record, member_id: str, pin: str,
                  now: datetime) -> bool:
     """Check ``pin`` against the locked row and record the outcome; raises PinLocked while
@@ -74,16 +68,12 @@ async def _check(conn: asyncpg.Connection, row: asyncpg.Record, member_id: str, 
         raise PinLocked(locked_until=row["locked_until"].isoformat())
     failures = row["failures"] if row["locked_until"] is None else 0  # a lock ran out
     if await asyncio.to_thread(_matches, row["pin_hash"], pin):
-        await conn.execute(
-            """UPDATE balance_pins SET failures = 0, locked_until = NULL, updated_at = $2
-               WHERE member_id = $1""", member_id, now)
+        await queries.update_pin(conn, member_id, failures=0, locked_until=None, now=now)
         return True
     failures += 1
     locked_until = now + LOCK_FOR if failures >= MAX_FAILURES else None
-    await conn.execute(
-        """UPDATE balance_pins SET failures = $2, locked_until = $3, updated_at = $4
-           WHERE member_id = $1""",
-        member_id, 0 if locked_until else failures, locked_until, now)
+    await queries.update_pin(conn, member_id, failures=0 if locked_until else failures,
+                             locked_until=locked_until, now=now)
     return False
 
 
@@ -92,7 +82,7 @@ async def authorize(pool: asyncpg.Pool, merchant_id: str, member_id: str, pin: s
     """The BalancePayments port's PIN check (engagement/orders/balance.py): raises
     PinNotSet, PinLocked or BadPin; a failure is committed before it is raised."""
     async with transaction(pool) as conn:
-        row = await _locked_row(conn, merchant_id, member_id)
+        row = await queries.locked_pin(conn, merchant_id, member_id)
         if row is None or row["pin_hash"] is None:
             raise PinNotSet()
         ok = await _check(conn, row, member_id, pin, now)
@@ -105,11 +95,8 @@ async def set_pin(pool: asyncpg.Pool, merchant_id: str, member_id: str, pin: str
     """Set the PIN; once one is set, changing it needs the old one (a wrong old PIN counts
     towards the lock like a wrong payment PIN)."""
     async with transaction(pool) as conn:
-        await conn.execute(
-            """INSERT INTO balance_pins (member_id, merchant_id, updated_at)
-               VALUES ($1, $2, $3) ON CONFLICT (member_id) DO NOTHING""",
-            member_id, merchant_id, now)
-        row = await _locked_row(conn, merchant_id, member_id)
+        await queries.ensure_pin_row(conn, merchant_id, member_id, now)
+        row = await queries.locked_pin(conn, merchant_id, member_id)
         assert row is not None
         ok = True
         if row["pin_hash"] is not None:
@@ -118,10 +105,8 @@ async def set_pin(pool: asyncpg.Pool, merchant_id: str, member_id: str, pin: str
                                    fields=[{"field": "old_pin"}])
             ok = await _check(conn, row, member_id, old_pin, now)
         if ok:
-            await conn.execute(
-                """UPDATE balance_pins SET pin_hash = $2, failures = 0, locked_until = NULL,
-                       updated_at = $3 WHERE member_id = $1""",
-                member_id, await _hash(pin), now)
+            await queries.update_pin(conn, member_id, failures=0, locked_until=None, now=now,
+                                     pin_hash=await _hash(pin))
     if not ok:
         raise BadPin()
 
@@ -129,8 +114,7 @@ async def set_pin(pool: asyncpg.Pool, merchant_id: str, member_id: str, pin: str
 async def pin_state(conn: asyncpg.Connection | asyncpg.Pool, member_id: str,
                     now: datetime) -> tuple[bool, datetime | None]:
     """(whether a PIN is set, until when payments are locked, if they are)."""
-    row = await conn.fetchrow(
-        "SELECT pin_hash, locked_until FROM balance_pins WHERE member_id = $1", member_id)
+    row = await queries.pin_row(conn, member_id)
     if row is None:
         return False, None
     locked = row["locked_until"] if row["locked_until"] and row["locked_until"] > now else None

@@ -91,3 +91,37 @@ async def entries(conn: Conn, member_id: str, cursor: str | None,
            WHERE member_id = $1 AND ($2::text IS NULL OR id < $2)
            ORDER BY id DESC LIMIT $3""",
         member_id, cursor, limit)
+
+
+# --- Payment PINs (pins.py) ---------------------------------------------------------------
+
+async def ensure_pin_row(conn: asyncpg.Connection, merchant_id: str, member_id: str,
+                         now: datetime) -> None:
+    await conn.execute(
+        """INSERT INTO balance_pins (member_id, merchant_id, updated_at)
+           VALUES ($1, $2, $3) ON CONFLICT (member_id) DO NOTHING""",
+        member_id, merchant_id, now)
+
+
+async def locked_pin(conn: asyncpg.Connection, merchant_id: str,
+                     member_id: str) -> asyncpg.Record | None:
+    """The member's PIN row, locked until the transaction ends: checks of one member queue."""
+    return await conn.fetchrow(
+        """SELECT pin_hash, failures, locked_until FROM balance_pins
+           WHERE member_id = $1 AND merchant_id = $2 FOR UPDATE""", member_id, merchant_id)
+
+
+async def update_pin(conn: asyncpg.Connection, member_id: str, *, failures: int,
+                     locked_until: datetime | None, now: datetime,
+                     pin_hash: str | None = None) -> None:
+    """The count and lock; with ``pin_hash``, a new PIN as well."""
+    await conn.execute(
+        """UPDATE balance_pins SET failures = $2, locked_until = $3, updated_at = $4,
+               pin_hash = coalesce($5, pin_hash)
+           WHERE member_id = $1""",
+        member_id, failures, locked_until, now, pin_hash)
+
+
+async def pin_row(conn: Conn, member_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT pin_hash, locked_until FROM balance_pins WHERE member_id = $1", member_id)

@@ -44,8 +44,8 @@ async def put_plans(request: Request) -> Response:
 
 
 async def get_plans(request: Request) -> Response:
-    merchant = await require_merchant(request)
-    return json_response(await service.get_program(services(request).pool, merchant.id))
+    caller = await require_till(request)  # the till shows the plans beside a top-up
+    return json_response(await service.get_program(services(request).pool, caller.merchant.id))
 
 
 async def top_up(request: Request) -> Response:
@@ -107,7 +107,7 @@ routes = [
         "Set the top-up plans (充值送) and which part of a balance is spent first", TAG,
         auth="merchant", body=TopUpPlansIn, response=TopUpPlansOut, errors=("validation_error",))),
     api_route("/api/v1/top-up-plans", get_plans, "GET", ApiDoc(
-        "The top-up plans", TAG, auth="merchant", response=TopUpPlansOut)),
+        "The top-up plans", TAG, auth="merchant_or_till", response=TopUpPlansOut)),
     api_route("/api/v1/members/{member_id}/top-ups", top_up, "POST", ApiDoc(
         "Top up a member's balance: the amount paid, plus the best plan's bonus", TAG,
         auth="merchant_or_till", body=TopUpIn, response=TopUpOut, status=201, idempotent=True,
