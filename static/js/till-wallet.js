@@ -1,8 +1,9 @@
 // Stored value at the till (储值): the member's balance, top-ups with the payment method the
 // cashier took, and paying part of an order from the balance with the PIN the member types
 // on this device. It plugs into till.js through the events that script tells (root.till
-// has its helpers); every amount shown comes from the API: the balance, the quote, the
-// order. The PIN goes only into the order's body, never into a quote, and is not kept.
+// has its helpers). The balance and the amount due come from the API; the order takes the
+// smaller of the two from the balance (pay_with_balance), and the service checks it again.
+// The PIN goes only into the order's body, never into a quote, and is not kept.
 (function () {
   "use strict";
   var root = document.querySelector("[data-till]");
@@ -75,6 +76,7 @@
     el.use.disabled = !wallet.pin_set || !!wallet.pin_locked_until;
     if (el.use.disabled) { el.use.checked = false; el.pinBox.hidden = true; }
     useLabel();
+    showPart();
   }
 
   // The part of the order from the balance: all of the amount the balance covers.
@@ -168,21 +170,24 @@
     el.box.hidden = false;
     load();
   });
+  // Only the order's body takes the balance part: a quote prices the order, the balance
+  // part follows from the amount it gives.
   root.addEventListener("till:body", function (event) {
-    var amount = part();
+    var amount = event.detail.order ? part() : 0;
     if (!amount) return;
     event.detail.body.pay_with_balance = amount;
-    if (event.detail.order) event.detail.body.balance_pin = el.pin.value.trim();
+    event.detail.body.balance_pin = el.pin.value.trim();
   });
-  root.addEventListener("till:quote", function (event) {
-    var quote = event.detail;
-    state.amount = quote ? quote.amount : null;
-    useLabel();
-    var paid = quote ? quote.paid_with_balance || 0 : 0;
+  function showPart() {
+    var paid = part();
     el.quoteRow.hidden = !paid;
-    el.quoteAmount.textContent = paid ? till.yuan(-paid) + " · " + (paid < quote.amount
-      ? till.fill(W.rest, { amount: till.yuan(quote.amount - paid) }) : W.allPaid) : "";
-    if (quote && paid !== part()) till.requote();  // the amount moved: take what it needs
+    el.quoteAmount.textContent = paid ? till.yuan(-paid) + " · " + (paid < state.amount
+      ? till.fill(W.rest, { amount: till.yuan(state.amount - paid) }) : W.allPaid) : "";
+  }
+  root.addEventListener("till:quote", function (event) {
+    state.amount = event.detail ? event.detail.amount : null;
+    useLabel();
+    showPart();
   });
   root.addEventListener("till:confirm", function (event) {
     if (part() && !/^[0-9]{6}$/.test(el.pin.value.trim())) {
@@ -196,6 +201,7 @@
       el.pin.value = "";
       if (state.member) load();
       if (code === "bad_pin") el.pin.focus();
+      till.requote(true);  // priced again, so the order can be confirmed once more
     }
   });
   root.addEventListener("till:receipt", function (event) {
@@ -207,7 +213,7 @@
   el.use.addEventListener("change", function () {
     el.pinBox.hidden = !el.use.checked;
     if (el.use.checked) el.pin.focus();
-    till.requote();
+    showPart();
   });
   el.pay.addEventListener("input", function () {
     var pay = till.cents(el.pay.value);

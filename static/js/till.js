@@ -38,7 +38,8 @@
   // What the parts in partials hear: "till:member" (the member shown), "till:reset" (a new
   // customer), "till:body" ({body, order}: a quote's or the order's body to add fields to),
   // "till:quote", "till:confirm" ({refusal}: set it to stop the order with that message),
-  // "till:error" and "till:receipt"; they ask for a new quote with root.till.requote().
+  // "till:error" and "till:receipt"; after an order refused for their part (a wrong PIN)
+  // they price it again with root.till.requote(), so the cashier can confirm once more.
   function tell(name, detail) {
     root.dispatchEvent(new CustomEvent(name, { detail: detail }));
   }
@@ -528,8 +529,13 @@
   document.addEventListener("visibilitychange", function () { if (document.hidden) stopCamera(); });
 
   root.till = { api: api, yuan: yuan, cents: cents, fill: fill, errorText: errorText,
-    say: say, requote: function () { if (state.member && !state.busy) scheduleQuote(); },
-    storeId: config.storeId };
+    say: say, storeId: config.storeId,
+    requote: function (keep) {  // keep: the refusal stays in view meanwhile
+      if (state.busy || state.done) return;
+      var message = el.quoteMessage.textContent;
+      scheduleQuote();
+      if (keep) say(el.quoteMessage, message);
+    } };
   startCustomer();
   el.waiting.hidden = false;
   root.setAttribute("data-ready", "true");
