@@ -1,5 +1,5 @@
 """The loyalty leaves' Domain record: joining by phone, tiers, the points mall, sends,
-webhooks and the daily check-in."""
+webhooks, the daily check-in and stored value (储值)."""
 
 from __future__ import annotations
 

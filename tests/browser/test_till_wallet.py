@@ -1,8 +1,9 @@
 """Stored value in headless Chromium: on a tablet (820x1180) a cashier tops a member up
 (充500送50, paid by WeChat) and takes an order from the balance with the PIN the member
 types on the cashier's device, after a wrong one; on a phone (390x844) the member sees the
-balance page with the ledger. Screenshots: tests/screenshots/till-wallet-*.png and
-member-balance.png."""
+balance page with the ledger; on a laptop an owner sets the top-up plans and refunds a card
+(退卡). Screenshots: tests/screenshots/till-wallet-*.png, member-balance*.png,
+member-home-balance.png and console-top-up-plans.png / console-member-wallet.png."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from typing import Any
 
 from engagement.kit.state import Services
 from tests.browser.conftest import open_phone
+from tests.browser.test_console import EMAIL, LAPTOP, _accept_dialogs, _full_page
+from tests.browser.test_console import _fits_width as _console_fits
+from tests.browser.test_console import _sign_in as _console_sign_in
 from tests.browser.test_till import (
     TABLET,
     _fits_width,
@@ -19,6 +23,7 @@ from tests.browser.test_till import (
     _small_targets,
     _take_refusals,
 )
+from tests.console.helpers import add_user
 from tests.factories import Factory
 
 PIN = "802613"
@@ -122,3 +127,47 @@ async def test_a_cashier_tops_up_and_takes_a_balance_payment_with_the_pin(
         own.assert_clean()
     finally:
         await own.context.close()  # type: ignore[attr-defined]
+
+
+async def test_an_owner_sets_top_up_plans_and_refunds_a_card_in_the_console(
+        chromium: object, live_server: str, factory: Factory, services: Services) -> None:
+    shop = await factory.merchant("拾光咖啡")
+    await add_user(services, shop, EMAIL)
+    member = await factory.member(shop, phone="13800138000", name="王小明")
+    laptop = await open_phone(chromium, live_server, **LAPTOP)
+    try:
+        page: Any = laptop.page
+        _accept_dialogs(page)
+        await _console_sign_in(laptop, "/console/top-up-plans")
+        await page.wait_for_selector("[data-plans-empty]")
+        # The sidebar holds every entry, this one too, without scrolling the bar.
+        assert await page.evaluate("""() => { const nav = document.querySelector('.nav');
+            return nav.scrollHeight <= nav.clientHeight; }""")
+        await page.fill("input[name=plan-0-pay]", "500")
+        await page.fill("input[name=plan-0-bonus]", "50")
+        await page.check("input[name=spend_order][value=bonus_first]")
+        await page.click("[data-action=save-top-up-plans]")
+        await page.wait_for_url("**notice=top_up_plans_saved")
+        assert await page.input_value("input[name=plan-0-pay]") == "500"
+        assert await page.is_visible("input[name=plan-1-pay]")  # a blank row to add one
+        assert await _console_fits(page)
+        await _full_page(page, "console-top-up-plans")
+
+        r = await factory.client.post(f"/api/v1/members/{member.id}/top-ups",
+                                      json={"pay": 50000, "payment_method": "cash"},
+                                      headers={**shop.headers, "Idempotency-Key": "k"})
+        assert r.status_code == 201 and r.json()["bonus"] == 5000
+        await page.goto(f"/console/members/{member.id}")
+        await page.wait_for_selector("[data-wallet-balance]")
+        assert (await page.inner_text("[data-wallet-balance]")) == "¥550"
+        await _full_page(page, "console-member-wallet")
+        await page.click("[data-action=card-refund]")  # the confirm is accepted
+        await page.wait_for_url("**notice=card_refunded**")
+        assert (await page.inner_text("[data-wallet-balance]")) == "¥0"
+        kinds = await page.eval_on_selector_all(
+            "[data-wallet-kind]", "es => es.map(e => e.dataset.walletKind)")
+        assert sorted(kinds[:2]) == ["card_refund", "forfeit"]
+        assert await page.is_hidden("[data-action=card-refund]")
+        laptop.assert_clean()
+    finally:
+        await laptop.context.close()  # type: ignore[attr-defined]

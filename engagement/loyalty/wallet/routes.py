@@ -1,4 +1,5 @@
-"""Stored value's API: the top-up plans (merchant), top-ups (merchant or till), balances."""
+"""Stored value's API: the top-up plans, top-ups (merchant or till), balances, the member's
+payment PIN and 退卡."""
 
 from __future__ import annotations
 

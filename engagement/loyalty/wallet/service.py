@@ -4,7 +4,8 @@ A balance is two parts, each the sum of an append-only ledger (balance_ledger): 
 principal, money the member paid in, and the bonus a plan added (充500送50: 500 principal,
 50 bonus). Every write takes the member's advisory lock, then checks its parts against the
 ledger's sums in the same transaction, so that concurrent writes queue and neither part
-ever goes below zero."""
+ever goes below zero. Every ledger row is written through ``record``, which also publishes
+the ``balance.changed`` webhook in the same transaction."""
 
 from __future__ import annotations
 
