@@ -8,9 +8,12 @@ import asyncio
 import json
 from typing import Any
 
+import pytest
+
 from engagement.kit.clock import FrozenClock
 from engagement.kit.db import transaction
 from engagement.kit.state import Services
+from engagement.loyalty.wallet import pins
 from engagement.loyalty.webhooks import queries as webhook_queries
 from tests.factories import Factory, MemberHandle, MerchantHandle
 
@@ -265,8 +268,12 @@ async def test_five_wrong_pins_lock_for_fifteen_minutes(
     assert (await _balance(factory, shop, member))["balance"] == 4900
 
 
+@pytest.mark.parametrize("queued", [True, False], ids=["one-process", "row-lock-only"])
 async def test_five_wrong_pins_at_once_lock_too(
-        factory: Factory, services: Services, clock: FrozenClock) -> None:
+        factory: Factory, services: Services, clock: FrozenClock,
+        monkeypatch: pytest.MonkeyPatch, queued: bool) -> None:
+    if not queued:  # as if each check came from another process: only the row lock orders them
+        monkeypatch.setattr(pins, "_queue", lambda member_id: asyncio.Lock())
     shop, member = await _funded(factory, 5000, 0)
     rs = await asyncio.gather(*(factory.client.post(
         "/api/v1/orders", headers=shop.headers,

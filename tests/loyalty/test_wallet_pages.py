@@ -100,3 +100,19 @@ async def test_the_member_sets_and_changes_the_pin_on_the_balance_page(
     assert 'href="/m/balance"' in home and 'data-home-balance="1000"' in home
     english = (await client.get("/m/balance?lang=en", headers=HTML)).text
     assert "Top-up" in english and "Stored balance" in english
+
+
+async def test_the_till_carries_the_wallet_partials_in_both_languages(
+        shop: Console, app: object, services: Services) -> None:
+    await add_user(services, shop.merchant, "cashier@shiguang.example", role="cashier")
+    async with signed_in(app, shop.merchant, "cashier@shiguang.example") as cashier:
+        page = (await cashier.get("/till")).text
+        assert "data-wallet" in page and "data-balance-pay" in page
+        assert "till-wallet-config" in page and "js/till-wallet.js" in page
+        assert "请顾客输入 6 位支付密码" in page and "微信支付" in page
+        english = (await cashier.get("/till?lang=en")).text
+        assert "Ask the customer to type their 6-digit payment PIN" in english
+        assert "Pay {amount} from the balance" in english and "WeChat Pay" in english
+        assert "请顾客输入" not in english
+        # The till reads the plans and the member's balance with its session.
+        assert (await cashier.client.get("/api/v1/top-up-plans")).status_code == 200

@@ -10,7 +10,9 @@ The PIN is never logged or kept with an order. Five wrong PINs in a row lock bal
 Every check of a member's PIN takes the member's ``balance_pins`` row FOR UPDATE and
 commits on its own connection before the order's transaction begins: checks of one member
 queue, so five wrong PINs sent at once are counted one by one (the fifth locks, a sixth
-finds the lock), and a failure stays counted although the order it came with fails.
+finds the lock), and a failure stays counted although the order it came with fails. Within
+one process they queue first on an asyncio lock per member, so that a burst holds one
+pooled connection rather than one each.
 
 Changing a PIN once one is set needs the old one, checked the same way (it counts towards
 the same lock): a member token is a link that may be left open on a shared phone, and the
@@ -20,6 +22,7 @@ balance's principal back) and starts a new balance."""
 from __future__ import annotations
 
 import asyncio
+import weakref
 from datetime import datetime, timedelta
 
 import asyncpg
@@ -34,6 +37,16 @@ MAX_FAILURES = 5
 LOCK_FOR = timedelta(minutes=15)
 
 _hasher = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
+# Checks of one member in this process wait here before they take a connection, so that a
+# burst of them holds one pooled connection (on the row lock), not one each.
+_queues: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+
+def _queue(member_id: str) -> asyncio.Lock:
+    lock = _queues.get(member_id)
+    if lock is None:
+        lock = _queues[member_id] = asyncio.Lock()
+    return lock
 
 
 class BadPin(Forbidden):
@@ -81,7 +94,7 @@ async def authorize(pool: asyncpg.Pool, merchant_id: str, member_id: str, pin: s
                     now: datetime) -> None:
     """The BalancePayments port's PIN check (engagement/orders/balance.py): raises
     PinNotSet, PinLocked or BadPin; a failure is committed before it is raised."""
-    async with transaction(pool) as conn:
+    async with _queue(member_id), transaction(pool) as conn:
         row = await queries.locked_pin(conn, merchant_id, member_id)
         if row is None or row["pin_hash"] is None:
             raise PinNotSet()
@@ -94,7 +107,7 @@ async def set_pin(pool: asyncpg.Pool, merchant_id: str, member_id: str, pin: str
                   old_pin: str | None, now: datetime) -> None:
     """Set the PIN; once one is set, changing it needs the old one (a wrong old PIN counts
     towards the lock like a wrong payment PIN)."""
-    async with transaction(pool) as conn:
+    async with _queue(member_id), transaction(pool) as conn:
         await queries.ensure_pin_row(conn, merchant_id, member_id, now)
         row = await queries.locked_pin(conn, merchant_id, member_id)
         assert row is not None
