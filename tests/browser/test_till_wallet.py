@@ -134,6 +134,9 @@ async def test_an_owner_sets_top_up_plans_and_refunds_a_card_in_the_console(
     shop = await factory.merchant("拾光咖啡")
     await add_user(services, shop, EMAIL)
     member = await factory.member(shop, phone="13800138000", name="王小明")
+    r = await factory.client.put("/api/v1/me/balance-pin", json={"pin": PIN},
+                                 headers=member.headers)
+    assert r.status_code == 200
     laptop = await open_phone(chromium, live_server, **LAPTOP)
     try:
         page: Any = laptop.page
@@ -160,6 +163,7 @@ async def test_an_owner_sets_top_up_plans_and_refunds_a_card_in_the_console(
         await page.goto(f"/console/members/{member.id}")
         await page.wait_for_selector("[data-wallet-balance]")
         assert (await page.inner_text("[data-wallet-balance]")) == "¥550"
+        assert await page.is_visible("[data-action=reset-pin]")
         await _full_page(page, "console-member-wallet")
         await page.click("[data-action=card-refund]")  # the confirm is accepted
         await page.wait_for_url("**notice=card_refunded**")

@@ -62,6 +62,33 @@ async def test_the_member_page_shows_the_ledger_and_only_owners_refund_the_card(
     assert body["balance"] == 0
 
 
+async def test_an_owner_clears_a_forgotten_pin_and_the_member_sets_a_new_one(
+        shop: Console, app: object, factory: Factory, services: Services) -> None:
+    member = await factory.member(shop.merchant)
+    url = "/api/v1/me/balance-pin"
+    assert (await shop.client.put(url, json={"pin": "111222"},
+                                  headers=member.headers)).status_code == 200
+    page = (await shop.get(f"/console/members/{member.id}")).text
+    assert 'data-action="reset-pin"' in page
+    await add_user(services, shop.merchant, "manager@shiguang.example", role="manager")
+    async with signed_in(app, shop.merchant, "manager@shiguang.example") as manager:
+        page = (await manager.get(f"/console/members/{member.id}")).text
+        assert 'data-action="reset-pin"' not in page
+        r = await manager.post(f"/console/members/{member.id}/balance-pin/reset")
+        assert r.status_code == 403
+    r = await shop.post(f"/console/members/{member.id}/balance-pin/reset")
+    assert r.status_code == 303 and "notice=pin_reset" in r.headers["location"]
+    me = (await shop.client.get("/api/v1/me/balance", headers=member.headers)).json()
+    assert me["pin_set"] is False
+    # A new PIN without the forgotten one.
+    r = await shop.client.put(url, json={"pin": "333444"}, headers=member.headers)
+    assert r.status_code == 200
+    rival = await factory.merchant("别家")
+    stranger = await factory.member(rival)
+    r = await shop.post(f"/console/members/{stranger.id}/balance-pin/reset")
+    assert r.status_code == 404
+
+
 async def test_the_member_sets_and_changes_the_pin_on_the_balance_page(
         client: httpx.AsyncClient, factory: Factory, services: Services) -> None:
     shop = await factory.merchant()

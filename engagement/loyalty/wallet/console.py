@@ -1,6 +1,6 @@
 """The console's stored-value pages: the top-up plans (充500送50) with the spend order, for
 owners and managers, saved through the API's own TopUpPlansIn; the balance and ledger on a
-member's page; and 退卡 there, for owners only."""
+member's page; and 退卡 there, and clearing a forgotten payment PIN, for owners only."""
 
 from __future__ import annotations
 
@@ -25,13 +25,14 @@ from engagement.kit.domain import NavItem
 from engagement.kit.http import read_form
 from engagement.kit.i18n import N_
 from engagement.kit.state import services
-from engagement.loyalty.wallet import payments, service
+from engagement.loyalty.wallet import payments, pins, service
 from engagement.loyalty.wallet.schemas import MAX_PLANS, TopUpPlansIn, TopUpPlansOut
 
 PATH = "/console/top-up-plans"
 NAV = NavItem("top_up_plans", PATH, N_("储值"), order=47)  # owner and manager
 NOTICES = {"top_up_plans_saved": N_("储值方案已保存"),
-           "card_refunded": N_("已退卡：未用完的本金已退，赠送金额已作废")}
+           "card_refunded": N_("已退卡：未用完的本金已退，赠送金额已作废"),
+           "pin_reset": N_("支付密码已清除：请会员在手机上的“储值余额”页重新设置")}
 LEDGER_SHOWN = 20
 KINDS = {"top_up": N_("充值"), "spend": N_("消费"), "refund": N_("退款退回"),
          "card_refund": N_("退卡退款"), "forfeit": N_("赠送作废"), "membership": N_("购买会员卡")}
@@ -111,7 +112,8 @@ async def member_section(request: Request, user: ConsoleUser,
                                 svc.clock.now())
     return MemberSection("console/_member_wallet.html", {
         "wallet": out, "kinds": KINDS, "methods": METHODS,
-        "can_refund": user.role == "owner" and out.balance > 0}, order=30)
+        "can_refund": user.role == "owner" and out.balance > 0,
+        "can_reset_pin": user.role == "owner" and out.pin_set}, order=30)
 
 
 async def card_refund(request: Request, user: ConsoleUser) -> Response:
@@ -123,7 +125,17 @@ async def card_refund(request: Request, user: ConsoleUser) -> Response:
     return redirect(f"/console/members/{member_id}#wallet", "card_refunded")
 
 
+async def reset_pin(request: Request, user: ConsoleUser) -> Response:
+    member_id = request.path_params["member_id"]
+    svc = services(request)
+    await service.require_member(svc.pool, user.merchant.id, member_id)
+    await pins.reset(svc.pool, user.merchant.id, member_id, svc.clock.now())
+    return redirect(f"/console/members/{member_id}#wallet", "pin_reset")
+
+
 routes = [page_route(PATH, page, allow=MANAGERS),
           page_route(PATH, save, methods=("POST",), allow=MANAGERS),
           page_route("/console/members/{member_id}/balance/refund", card_refund,
+                     methods=("POST",), allow=OWNER),
+          page_route("/console/members/{member_id}/balance-pin/reset", reset_pin,
                      methods=("POST",), allow=OWNER)]

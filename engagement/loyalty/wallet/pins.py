@@ -16,8 +16,9 @@ pooled connection rather than one each.
 
 Changing a PIN once one is set needs the old one, checked the same way (it counts towards
 the same lock): a member token is a link that may be left open on a shared phone, and the
-PIN is what guards the money. A member who forgot it asks the merchant for 退卡 (the
-balance's principal back) and starts a new balance."""
+PIN is what guards the money. A member who forgot it asks the shop: an owner clears it in
+the console (``reset``), and the member sets a new one on their own phone; staff never
+learn or choose it."""
 
 from __future__ import annotations
 
@@ -122,6 +123,12 @@ async def set_pin(pool: asyncpg.Pool, merchant_id: str, member_id: str, pin: str
                                      pin_hash=await _hash(pin))
     if not ok:
         raise BadPin()
+
+
+async def reset(pool: asyncpg.Pool, merchant_id: str, member_id: str, now: datetime) -> None:
+    """Clear a forgotten PIN (and its lock): the member sets a new one without the old."""
+    async with _queue(member_id), transaction(pool) as conn:
+        await queries.clear_pin(conn, merchant_id, member_id, now)
 
 
 async def pin_state(conn: asyncpg.Connection | asyncpg.Pool, member_id: str,

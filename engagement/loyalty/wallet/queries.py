@@ -122,6 +122,14 @@ async def update_pin(conn: asyncpg.Connection, member_id: str, *, failures: int,
         member_id, failures, locked_until, now, pin_hash)
 
 
+async def clear_pin(conn: asyncpg.Connection, merchant_id: str, member_id: str,
+                    now: datetime) -> None:
+    await conn.execute(
+        """UPDATE balance_pins SET pin_hash = NULL, failures = 0, locked_until = NULL,
+               updated_at = $3 WHERE member_id = $1 AND merchant_id = $2""",
+        member_id, merchant_id, now)
+
+
 async def pin_row(conn: Conn, member_id: str) -> asyncpg.Record | None:
     return await conn.fetchrow(
         "SELECT pin_hash, locked_until FROM balance_pins WHERE member_id = $1", member_id)
