@@ -39,8 +39,13 @@ browser:
 	  else echo "browser tests need: sudo apt-get install chromium fonts-noto-cjk"; exit 1; fi; \
 	fi
 
+# Two test processes (pytest-xdist): most tests spend their time waiting on PostgreSQL, Redis,
+# a served process or the browser, so two share the machine's cores well. TEST_WORKERS=0 runs
+# them in one process.
+TEST_WORKERS ?= 2
+
 test: lint browser
-	$(BIN)/pytest -q --durations=15
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --durations=15
 
 bench: install
 	$(BIN)/python bench/draws.py

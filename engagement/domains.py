@@ -9,7 +9,7 @@ from engagement.kit import errors, hooks
 from engagement.kit.domain import Domain
 from engagement.loyalty import domain as loyalty
 from engagement.members import share_codes
-from engagement.orders import balance
+from engagement.orders import balance, member_discounts
 from games import domain as games
 from referrals import domain as referrals
 
@@ -30,3 +30,5 @@ def install(domains: tuple[Domain, ...] = DOMAINS) -> None:
     share_codes.install(next((p for p in ports if isinstance(p, share_codes.ShareCodes)),
                              None))
     balance.install(next((p for p in ports if isinstance(p, balance.BalancePayments)), None))
+    member_discounts.install(next(
+        (p for p in ports if isinstance(p, member_discounts.MemberDiscounts)), None))

@@ -37,6 +37,13 @@ from tests.factories import Factory
 TEST_REDIS_DB = int(os.environ.get("ENGAGEMENT_TEST_REDIS_DB", "15"))
 
 
+def _worker_redis_db() -> int:
+    """The Redis database of this test process: ENGAGEMENT_TEST_REDIS_DB, one lower for each
+    further pytest-xdist worker (gw1 uses 14, ...), as each flushes its own between tests."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return TEST_REDIS_DB - int(worker.removeprefix("gw") or 0)
+
+
 def _with_database(url: str, name: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path="/" + name))
@@ -66,7 +73,7 @@ def server_urls() -> Iterator[tuple[str, str]]:
     test_db = _with_database(admin_url, name)
     apply_migrations(test_db)
     try:
-        yield test_db, _with_redis_db(redis_url or embedded.redis_url or "", TEST_REDIS_DB)
+        yield test_db, _with_redis_db(redis_url or embedded.redis_url or "", _worker_redis_db())
     finally:
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

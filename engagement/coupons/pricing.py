@@ -10,7 +10,12 @@ The rules, in cents:
   rounding in the merchant's favour by at most a cent; ``gift``: 0 (handed over at the till);
 - one coupon per order unless every listed template is stackable;
 - stacked discounts together never exceed the subtotal: they are taken in the order the
-  codes are listed (sorted), each capped at what the ones before it left.
+  codes are listed (sorted), each capped at what the ones before it left;
+- a member discount (a paid membership's, engagement/orders/member_discounts.py) comes off
+  the subtotal first; coupons then apply to what is left: their minimum spend is checked
+  against it and a percent coupon takes its percent of it. That is the merchant's reading:
+  a 满100减20 coupon promises ¥100 of spend before it, and a ¥100 bill that a 10% member
+  discount has made ¥90 has not reached it.
 """
 
 from __future__ import annotations
@@ -47,12 +52,13 @@ class PricedCoupon:
 @dataclass(frozen=True)
 class Pricing:
     subtotal: int
-    discount: int
+    discount: int  # cents the coupons take off
     coupons: tuple[PricedCoupon, ...]
+    member_discount: int = 0  # cents a membership takes off, before the coupons
 
     @property
     def amount(self) -> int:
-        return self.subtotal - self.discount
+        return self.subtotal - self.member_discount - self.discount
 
 
 def face_value(discount: dict[str, Any], subtotal: int) -> int:
@@ -79,20 +85,24 @@ async def load_coupons(conn: asyncpg.Connection, merchant_id: str,
 
 
 def price(coupons: list[asyncpg.Record], *, member_id: str | None, subtotal: int,
-          now: datetime) -> Pricing:
+          now: datetime, member_discount: int = 0) -> Pricing:
     """Price ``coupons`` (rows of ``load_coupons``) for ``member_id``'s order of
-    ``subtotal`` cents. Raises the coupon's own error when one cannot be used, asking in
-    the order a cashier would: whose is it, can it be used at all, does the order reach it."""
+    ``subtotal`` cents, of which ``member_discount`` comes off first. Raises the coupon's
+    own error when one cannot be used, asking in the order a cashier would: whose is it,
+    can it be used at all, does the order reach it."""
+    assert 0 <= member_discount <= subtotal
+    base = subtotal - member_discount
     for coupon in coupons:
         ensure_owned(coupon, member_id=member_id)
         ensure_redeemable(coupon, now)
-        ensure_min_spend(coupon, spend=subtotal)
+        ensure_min_spend(coupon, spend=base)
     if len(coupons) > 1 and not all(c["stackable"] for c in coupons):
         raise CouponsNotStackable(codes=[c["code"] for c in coupons if not c["stackable"]])
-    priced, left = [], subtotal
+    priced, left = [], base
     for coupon in coupons:
-        off = min(face_value(coupon["discount"], subtotal), left)
+        off = min(face_value(coupon["discount"], base), left)
         left -= off
         priced.append(PricedCoupon(code=coupon["code"], coupon_id=coupon["id"],
                                    template_id=coupon["template_id"], discount=off))
-    return Pricing(subtotal=subtotal, discount=subtotal - left, coupons=tuple(priced))
+    return Pricing(subtotal=subtotal, discount=base - left, coupons=tuple(priced),
+                   member_discount=member_discount)

@@ -8,25 +8,27 @@ import asyncpg
 
 _ORDER = """merchant_id, id, member_id, amount, refunded, coupon_codes, request_hash, response,
     created_at, subtotal, discount, store_id, staff_id, guest_phone, claimed_at,
-    coupons_returned_at"""
+    coupons_returned_at, member_discount"""
 
 
 async def insert_order(conn: asyncpg.Connection, *, merchant_id: str, id: str,
                        member_id: str | None, guest_phone: str | None, amount: int,
                        subtotal: int | None, discount: int, store_id: str | None,
                        staff_id: str | None, coupon_codes: list[str], request_hash: str,
-                       response: dict[str, Any], created_at: datetime) -> asyncpg.Record | None:
+                       response: dict[str, Any], created_at: datetime,
+                       member_discount: int = 0) -> asyncpg.Record | None:
     """None when an order with this id exists already (or a twin request is writing it: the
     unique index makes this insert wait for the twin's transaction to end)."""
     return await conn.fetchrow(
         f"""INSERT INTO orders (merchant_id, id, member_id, guest_phone, amount, subtotal,
                                 discount, store_id, staff_id, coupon_codes, request_hash,
-                                response, created_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::text::jsonb, $13)
+                                response, created_at, member_discount)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::text::jsonb, $13, $14)
             ON CONFLICT (merchant_id, id) DO NOTHING
             RETURNING {_ORDER}""",
         merchant_id, id, member_id, guest_phone, amount, subtotal, discount, store_id,
         staff_id, coupon_codes, request_hash, json.dumps(response), created_at,
+        member_discount,
     )
 
 

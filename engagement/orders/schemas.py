@@ -87,11 +87,16 @@ class CouponLine(BaseModel):
     discount: int = Field(description="cents this coupon took off")
 
 
+_MEMBER_DISCOUNT = ("cents a running paid membership took off the subtotal, before the "
+                    "coupons (which apply to what it left)")
+
+
 class QuoteOut(BaseModel):
     subtotal: int
     discount: int
     amount: int
     coupons: list[CouponLine]
+    member_discount: int = Field(default=0, description=_MEMBER_DISCOUNT)
     paid_with_balance: int = Field(default=0, description="the pay_with_balance asked for")
 
 
@@ -109,6 +114,7 @@ class OrderOut(BaseModel):
     store_id: str | None = None
     join_url: str | None = Field(default=None,
                                  description="a guest order: where the customer joins")
+    member_discount: int = Field(default=0, description=_MEMBER_DISCOUNT)
     paid_with_balance: int = Field(default=0,
                                    description="cents of the amount paid from the balance")
 

@@ -2,7 +2,8 @@
 of it back. Both are idempotent, and both tell listeners (points, commissions) through
 in-transaction hooks, so their effects commit or roll back with the order itself.
 
-With a ``subtotal`` the service prices the coupons itself (engagement/coupons/pricing.py);
+With a ``subtotal`` the service prices the coupons itself (engagement/coupons/pricing.py),
+after the member discount of a paid membership (engagement/orders/member_discounts.py);
 without one, ``amount`` is what the till says was paid, as in the first version of the API.
 A ``phone`` instead of a member is a guest order (支付即会员): it becomes the member's, once,
 when that phone joins within GUEST_CLAIM_DAYS."""
@@ -27,7 +28,7 @@ from engagement.kit.errors import (
 )
 from engagement.kit.ids import new_id
 from engagement.members import queries as member_queries
-from engagement.orders import balance, queries
+from engagement.orders import balance, member_discounts, queries
 from engagement.orders.schemas import (
     CouponLine,
     OrderCreate,
@@ -60,7 +61,7 @@ class UnknownMember(InvalidInput):
 
 class AmountMismatch(InvalidInput):
     code = "amount_mismatch"
-    message = "The amount is not the subtotal less the coupons' discount."
+    message = "The amount is not the subtotal less the member discount and the coupons' discount."
 
 
 class StoreNotYours(Forbidden):
@@ -83,6 +84,7 @@ def order_out(row: asyncpg.Record, lines: list[asyncpg.Record]) -> OrderOut:
                     coupons=[CouponLine(code=c["code"], discount=c["discount"])
                              for c in lines],
                     join_url=OrderOut.model_validate(row["response"]).join_url,
+                    member_discount=row["member_discount"],
                     paid_with_balance=OrderOut.model_validate(row["response"]).paid_with_balance)
 
 
@@ -129,7 +131,10 @@ async def _price(conn: asyncpg.Connection, merchant_id: str, data: OrderCreate,
         return Pricing(subtotal=data.amount, discount=0, coupons=tuple(
             PricedCoupon(code=c["code"], coupon_id=c["id"], template_id=c["template_id"],
                          discount=0) for c in rows))
-    priced = pricing.price(rows, member_id=member_id, subtotal=data.subtotal, now=now)
+    off = await member_discounts.member_discount(conn, merchant_id, member_id, data.subtotal,
+                                                 now)
+    priced = pricing.price(rows, member_id=member_id, subtotal=data.subtotal, now=now,
+                           member_discount=off)
     if data.amount is not None and data.amount != priced.amount:
         raise AmountMismatch(expected=priced.amount, fields=[{"field": "amount"}])
     return priced
@@ -143,7 +148,8 @@ async def quote(conn: asyncpg.Connection, merchant_id: str, data: OrderCreate,
     priced = await _price(conn, merchant_id, data, member_id, now)
     out = QuoteOut(subtotal=priced.subtotal, discount=priced.discount, amount=priced.amount,
                    coupons=[CouponLine(code=c.code, discount=c.discount)
-                            for c in priced.coupons])
+                            for c in priced.coupons],
+                   member_discount=priced.member_discount)
     return await _quote_balance(conn, merchant_id, data, member_id, out)
 
 
@@ -198,6 +204,7 @@ async def create_order(conn: asyncpg.Connection, merchant_id: str, data: OrderCr
                    coupons=[CouponLine(code=c.code, discount=c.discount)
                             for c in priced.coupons],
                    join_url=join_url if guest_phone is not None else None,
+                   member_discount=priced.member_discount,
                    paid_with_balance=data.pay_with_balance or 0)
     if data.pay_with_balance is not None:
         balance.check_part(data.pay_with_balance, priced.amount)
@@ -207,7 +214,8 @@ async def create_order(conn: asyncpg.Connection, merchant_id: str, data: OrderCr
         discount=priced.discount, store_id=store_id,
         staff_id=taker.staff_id if taker is not None else None,
         coupon_codes=data.coupon_codes, request_hash=request_hash,
-        response=out.model_dump(mode="json"), created_at=now)
+        response=out.model_dump(mode="json"), created_at=now,
+        member_discount=priced.member_discount)
     if row is None:  # a twin request committed first
         existing = await queries.order_by_id(conn, merchant_id, data.id)
         assert existing is not None

@@ -11,7 +11,8 @@ Conn = asyncpg.Connection | asyncpg.Pool
 async def order_for_receipt(conn: Conn, merchant_id: str,
                             order_id: str) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        """SELECT id, member_id, guest_phone, subtotal, discount, amount, store_id, created_at
+        """SELECT id, member_id, guest_phone, subtotal, discount, amount, store_id, created_at,
+                  member_discount
            FROM orders WHERE merchant_id = $1 AND id = $2""",
         merchant_id, order_id,
     )

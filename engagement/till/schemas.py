@@ -75,6 +75,8 @@ class ReceiptOut(BaseModel):
     discount: int
     amount: int
     coupons: list[ReceiptCoupon]
+    member_discount: int = Field(default=0, description="cents a paid membership took off "
+                                                        "the subtotal, before the coupons")
     points_earned: int
     points_balance: int | None
     store_id: str | None

@@ -202,6 +202,7 @@ async def receipt(conn: asyncpg.Connection, merchant_id: str, order_id: str) -> 
     return ReceiptOut(
         order_id=order["id"], member=member, guest_phone=mask_phone(order["guest_phone"]),
         subtotal=order["subtotal"], discount=order["discount"], amount=order["amount"],
+        member_discount=order["member_discount"],
         coupons=[ReceiptCoupon(code=c["code"], name=c["name"], discount=c["discount"])
                  for c in used],
         points_earned=await queries.points_of_order(conn, merchant_id, order_id),

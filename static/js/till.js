@@ -349,6 +349,10 @@
     var discount = $("[data-show=discount]");
     discount.textContent = quote ? (quote.discount ? yuan(-quote.discount) : yuan(0)) : "—";
     discount.classList.toggle("is-zero", !quote || !quote.discount);
+    // A paid member's discount, taken before the coupons (shown only when there is one).
+    var memberOff = quote && quote.member_discount ? quote.member_discount : 0;
+    $("[data-member-discount-row]").hidden = !memberOff;
+    $("[data-show=member_discount]").textContent = memberOff ? yuan(-memberOff) : "—";
     el.payable.textContent = quote ? yuan(quote.amount) : "—";
     el.payable.setAttribute("data-payable", quote ? String(quote.amount) : "");
     el.confirm.disabled = !quote;
@@ -410,6 +414,8 @@
     show("order", order.id);
     show("amount", yuan(order.amount));
     show("discount", yuan(order.discount || 0));
+    show("member_discount", yuan(-(order.member_discount || 0)));
+    $("[data-receipt-member-discount-row]").hidden = !order.member_discount;
     var used = (order.coupons || []).map(function (c) { return c.code; });
     show("coupons", used.length ? used.join("、") : T.none);
     show("points", "…");

@@ -56,7 +56,7 @@ async def test_the_member_page_shows_the_ledger_and_only_owners_refund_the_card(
     r = await shop.post(f"/console/members/{member.id}/balance/refund")
     assert r.status_code == 303 and "notice=card_refunded" in r.headers["location"]
     page = (await shop.get(f"/console/members/{member.id}")).text
-    assert 'data-wallet-kind="card_refund"' in page and "退卡退款" in page
+    assert 'data-wallet-kind="card_refund"' in page and "退卡退还" in page
     body = (await shop.client.get(f"/api/v1/members/{member.id}/balance",
                                   headers=shop.merchant.headers)).json()
     assert body["balance"] == 0

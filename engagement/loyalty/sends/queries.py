@@ -91,6 +91,11 @@ async def count_audience(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: s
     return int(await conn.fetchval(f"SELECT count(*) FROM members m WHERE {where}", *args))
 
 
+# One statement writes every target of a send: for a merchant with hundreds of thousands of
+# members on a small box it may need longer than the pool's 30 s bound for API statements.
+FILL_TIMEOUT = 300.0
+
+
 async def fill_targets(conn: asyncpg.Connection, send_id: str, merchant_id: str,
                        segment: dict[str, Any], holdout_percent: int, now: datetime,
                        birthdays: list[str] | None,
@@ -121,7 +126,7 @@ async def fill_targets(conn: asyncpg.Connection, send_id: str, merchant_id: str,
               SELECT member_id, row_number() OVER (ORDER BY random()) AS rn,
                      count(*) OVER () AS total
               FROM chosen) t""",
-        *args, send_id, holdout_percent, *extra,
+        *args, send_id, holdout_percent, *extra, timeout=FILL_TIMEOUT,
     )
     row = await conn.fetchrow(
         """SELECT count(*) AS targeted, count(*) FILTER (WHERE held_out) AS held_out

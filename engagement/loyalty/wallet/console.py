@@ -35,7 +35,7 @@ NOTICES = {"top_up_plans_saved": N_("储值方案已保存"),
            "pin_reset": N_("支付密码已清除：请会员在手机上的“储值余额”页重新设置")}
 LEDGER_SHOWN = 20
 KINDS = {"top_up": N_("充值"), "spend": N_("消费"), "refund": N_("退款退回"),
-         "card_refund": N_("退卡退款"), "forfeit": N_("赠送作废"), "membership": N_("购买会员卡")}
+         "card_refund": N_("退卡退还"), "forfeit": N_("赠送作废"), "membership": N_("购买会员卡")}
 METHODS = {"cash": N_("现金"), "wechat": N_("微信支付"), "alipay": N_("支付宝"),
            "card": N_("银行卡")}
 
