@@ -313,3 +313,28 @@ async def test_the_pin_is_stored_hashed_and_changing_it_needs_the_old_one(
     assert r.status_code == 201
     r = await factory.client.put(url, json={"pin": "135790"}, headers=shop.headers)
     assert r.status_code in (401, 403)
+
+
+async def test_a_paid_member_pays_the_discounted_amount_from_the_balance(
+        factory: Factory, services: Services) -> None:
+    shop, member = await _funded(factory, 20000, 0)
+    r = await factory.client.put("/api/v1/membership-plans", headers=shop.headers, json={
+        "plans": [{"name": "PLUS", "price": 5000, "days": 30, "discount_percent": 10}]})
+    assert r.status_code == 200, r.text
+    r = await factory.client.post(f"/api/v1/members/{member.id}/memberships",
+                                  json={"plan_id": r.json()["plans"][0]["id"],
+                                        "paid_with": "balance"},
+                                  headers={**shop.headers, "Idempotency-Key": "plus"})
+    assert r.status_code == 201, r.text
+    body = {"id": "m-1", "member_id": member.id, "subtotal": 10000, "balance_pin": PIN}
+    r = await factory.client.post("/api/v1/orders", headers=shop.headers,
+                                  json={**body, "pay_with_balance": 9001})
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "balance_exceeds_amount")
+    r = await factory.client.post("/api/v1/orders", headers=shop.headers,
+                                  json={**body, "pay_with_balance": 9000})
+    assert r.status_code == 201, r.text
+    assert (r.json()["member_discount"], r.json()["amount"], r.json()["paid_with_balance"]) == (
+        1000, 9000, 9000)
+    got = await _balance(factory, shop, member)
+    assert got["balance"] == 20000 - 5000 - 9000
+    assert [i["kind"] for i in got["items"][:2]] == ["spend", "membership"]
