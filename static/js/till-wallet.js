@@ -210,6 +210,8 @@
     el.receiptAmount.textContent = paid ? till.yuan(paid) : "";
     el.pin.value = "";
   });
+  // Another part of the till took from the balance (a membership paid from it).
+  root.addEventListener("till:balance-changed", function () { if (state.member) load(); });
   el.use.addEventListener("change", function () {
     el.pinBox.hidden = !el.use.checked;
     if (el.use.checked) el.pin.focus();

@@ -2,7 +2,8 @@
 (充500送50, paid by WeChat) and takes an order from the balance with the PIN the member
 types on the cashier's device, after a wrong one; on a phone (390x844) the member sees the
 balance page with the ledger; on a laptop an owner sets the top-up plans and refunds a card
-(退卡). Screenshots: tests/screenshots/till-wallet-*.png, member-balance*.png,
+(退卡); a membership bought at the till from the balance shows in the till's balance.
+Screenshots: tests/screenshots/till-wallet-*.png, member-balance*.png,
 member-home-balance.png and console-top-up-plans.png / console-member-wallet.png."""
 
 from __future__ import annotations
@@ -175,3 +176,32 @@ async def test_an_owner_sets_top_up_plans_and_refunds_a_card_in_the_console(
         laptop.assert_clean()
     finally:
         await laptop.context.close()  # type: ignore[attr-defined]
+
+
+async def test_a_membership_paid_from_the_balance_updates_the_till_s_balance(
+        chromium: object, live_server: str, factory: Factory, services: Services) -> None:
+    shop = await _shop(factory, services)
+    r = await factory.client.put("/api/v1/membership-plans", headers=shop.headers, json={
+        "plans": [{"name": "年卡", "price": 19900, "days": 365, "discount_percent": 10}]})
+    assert r.status_code == 200, r.text
+    plan_id = r.json()["plans"][0]["id"]
+    member = await factory.member(shop, phone="13800138000", name="王小明")
+    r = await factory.client.post(f"/api/v1/members/{member.id}/top-ups", json={"pay": 50000},
+                                  headers={**shop.headers, "Idempotency-Key": "k"})
+    assert r.status_code == 201
+    tablet = await open_phone(chromium, live_server, **TABLET)
+    try:
+        page: Any = tablet.page
+        await _sign_in(tablet)
+        await page.fill("input[name=query]", "13800138000")
+        await page.press("input[name=query]", "Enter")
+        await page.wait_for_selector("[data-wallet][data-balance='50000']")
+        await page.check(f"[data-plan='{plan_id}'] input")
+        await page.check("input[name=membership-paid-with][value=balance]")
+        await page.click("[data-action=buy-membership]")
+        await page.wait_for_selector("[data-membership-status][data-membership-state='active']")
+        await page.wait_for_selector("[data-wallet][data-balance='30100']")
+        assert (await page.inner_text("[data-wallet-balance]")) == "¥301.00"
+        tablet.assert_clean()
+    finally:
+        await tablet.context.close()  # type: ignore[attr-defined]
