@@ -9,7 +9,7 @@ from engagement.kit import errors, hooks
 from engagement.kit.domain import Domain
 from engagement.loyalty import domain as loyalty
 from engagement.members import share_codes
-from engagement.orders import member_discounts
+from engagement.orders import balance, member_discounts
 from games import domain as games
 from referrals import domain as referrals
 
@@ -29,5 +29,6 @@ def install(domains: tuple[Domain, ...] = DOMAINS) -> None:
     ports = [port for d in domains for port in d.ports]
     share_codes.install(next((p for p in ports if isinstance(p, share_codes.ShareCodes)),
                              None))
+    balance.install(next((p for p in ports if isinstance(p, balance.BalancePayments)), None))
     member_discounts.install(next(
         (p for p in ports if isinstance(p, member_discounts.MemberDiscounts)), None))

@@ -41,6 +41,7 @@ class OrderRefunded:
     refunded_before: int
     paid: int
     created_at: datetime
+    to_balance: int = 0  # cents of it returned to the member's stored-value balance
 
 
 @dataclass(frozen=True)

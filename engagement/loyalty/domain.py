@@ -1,5 +1,5 @@
 """The loyalty leaves' Domain record: joining by phone, tiers, the points mall, sends,
-webhooks, the daily check-in, stored value and paid membership."""
+webhooks, the daily check-in, stored value (储值) and paid membership."""
 
 from __future__ import annotations
 
@@ -32,6 +32,9 @@ from engagement.loyalty.sends.routes import routes as send_routes
 from engagement.loyalty.tiers import console as tier_console
 from engagement.loyalty.tiers import tasks as tier_tasks
 from engagement.loyalty.tiers.routes import routes as tier_routes
+from engagement.loyalty.wallet import console as wallet_console
+from engagement.loyalty.wallet import pages as wallet_pages
+from engagement.loyalty.wallet import payments as wallet_payments
 from engagement.loyalty.wallet.routes import routes as wallet_routes
 from engagement.loyalty.webhooks import console as webhook_console
 from engagement.loyalty.webhooks import service as webhooks
@@ -56,21 +59,23 @@ DOMAIN = Domain(
     name="loyalty",
     routes=(*join_routes, *mall_routes, *tier_routes, *send_routes, *webhook_routes,
             *check_in_routes, *check_in_pages.routes, *mall_pages.routes, *import_routes,
-            *wallet_routes, *membership_routes),
+            *wallet_routes, *wallet_pages.routes, *membership_routes),
     home_sections=(("check_in", check_in_pages.home_card),
                    ("loyalty", loyalty_home.home_card),
+                   ("wallet", wallet_pages.home_card),
                    ("membership", membership_pages.home_card)),
     console_routes=(*check_in_console.routes, *send_console.routes, *tier_console.routes,
                     *mall_console.routes, *birthday_console.routes, *webhook_console.routes,
-                    *import_console.routes, *membership_console.routes),
+                    *import_console.routes, *wallet_console.routes, *membership_console.routes),
     console_nav=(check_in_console.NAV, send_console.NAV, tier_console.NAV, mall_console.NAV,
                  birthday_console.NAV, webhook_console.NAV, import_console.NAV,
-                 membership_console.NAV),
+                 wallet_console.NAV, membership_console.NAV),
     console_notices={**check_in_console.NOTICES, **send_console.NOTICES,
                      **tier_console.NOTICES, **mall_console.NOTICES,
                      **birthday_console.NOTICES, **webhook_console.NOTICES,
-                     **membership_console.NOTICES},
-    console_member_sections=(("membership", membership_console.member_section),),
+                     **wallet_console.NOTICES, **membership_console.NOTICES},
+    console_member_sections=(("wallet", wallet_console.member_section),
+                             ("membership", membership_console.member_section)),
     jobs=(EVALUATE_TIERS, RUN_SEND, SCHEDULE_DAILY_SENDS, RELEASE_DUE_SENDS, SWEEP_SENDS,
           DELIVER_WEBHOOKS, RUN_IMPORT, SWEEP_IMPORTS, MEMBERSHIP_COUPONS, END_MEMBERSHIPS),
     crons=(
@@ -96,7 +101,8 @@ DOMAIN = Domain(
         CronSpec(END_MEMBERSHIPS, run_at_startup=True),
     ),
     listeners=(*[(event, webhooks.on_event) for event in webhooks.LISTENED],
-               (hooks.CouponRedeemed, webhooks.on_coupon_redeemed)),
+               (hooks.CouponRedeemed, webhooks.on_coupon_redeemed),
+               (hooks.OrderRefunded, wallet_payments.on_order_refunded)),
     constraint_errors={"rewards_redeemed_within_stock": mall.RewardOutOfStock},
-    ports=(MemberDiscounts(percent=membership.discount_percent),),
+    ports=(wallet_payments.PORT, MemberDiscounts(percent=membership.discount_percent)),
 )

@@ -2,7 +2,7 @@
 -- coupon), each member's one running membership (a renewal moves its end), every purchase
 -- (the revenue the console's figures count), and the monthly coupons given, one per member
 -- and calendar month by a primary key, however often or concurrently the job runs.
--- depends: 0027_balance_guard
+-- depends: 0030_balance_payments
 
 CREATE TABLE membership_plans (
     id                          text PRIMARY KEY,

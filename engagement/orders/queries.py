@@ -261,3 +261,18 @@ async def orders_for_export(conn: asyncpg.Connection | asyncpg.Pool, merchant_id
             ORDER BY o.created_at, o.id LIMIT $7""",
         merchant_id, store_id, since, until, at, order_id, limit,
     )
+
+
+async def record_balance_part(conn: asyncpg.Connection, merchant_id: str, order_id: str,
+                              amount: int) -> None:
+    """The part of the order paid from the balance (engagement/orders/balance.py)."""
+    await conn.execute(
+        "UPDATE orders SET paid_with_balance = $3 WHERE merchant_id = $1 AND id = $2",
+        merchant_id, order_id, amount)
+
+
+async def balance_part(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
+                       order_id: str) -> int:
+    return int(await conn.fetchval(
+        "SELECT paid_with_balance FROM orders WHERE merchant_id = $1 AND id = $2",
+        merchant_id, order_id) or 0)

@@ -19,11 +19,14 @@ from engagement.orders.schemas import (
 
 TAG = "Orders"
 
+# Paying from the stored-value balance (engagement/orders/balance.py).
+BALANCE_ERRORS = ("insufficient_balance", "balance_exceeds_amount", "stored_value_unavailable")
 # What an order or a quote can be refused with (each a coupon's or the body's own code).
 PRICING_ERRORS = ("unknown_member", "unknown_store", "store_not_yours", "unknown_coupon",
                   "coupon_not_owned", "coupon_min_spend_not_met", "coupon_already_redeemed",
                   "coupon_expired", "coupon_void", "coupon_not_yet_valid",
-                  "coupons_not_stackable", "amount_mismatch", "validation_error")
+                  "coupons_not_stackable", "amount_mismatch", "validation_error",
+                  *BALANCE_ERRORS)
 
 
 def _taker(caller: TillCaller) -> service.Taker | None:
@@ -37,6 +40,7 @@ async def create_order(request: Request) -> Response:
     data = await parse_body(request, OrderCreate)
     svc = services(request)
     join_url = f"{svc.settings.public_url.rstrip('/')}/j/{caller.merchant.slug}?next=/m"
+    await service.authorize_balance(svc.pool, caller.merchant.id, data, svc.clock.now())
     async with svc.unit() as unit:
         order, created = await service.create_order(
             unit.conn, caller.merchant.id, data, svc.clock.now(), taker=_taker(caller),
@@ -85,15 +89,18 @@ routes = [
         "Record a paid order (201); the same id and body again replays it (200). With "
         "`subtotal` the service prices the coupons; with `phone` instead of `member_id` it "
         "is a guest order. Redeems the listed coupons, awards points and triggers "
-        "commissions on the amount paid", TAG, auth="merchant_or_till", body=OrderCreate,
+        "commissions on the amount paid; `pay_with_balance` with the member's `balance_pin` "
+        "takes part of it from their stored value", TAG, auth="merchant_or_till", body=OrderCreate,
         response=OrderOut, status=201, also=(200,),
-        errors=("order_conflict", *PRICING_ERRORS))),
+        errors=("order_conflict", "bad_pin", "pin_not_set", "pin_locked",
+                *PRICING_ERRORS))),
     api_route("/api/v1/orders/{order_id}", get_order, "GET", ApiDoc(
         "Get an order with the amount refunded so far", TAG, auth="merchant",
         response=OrderOut, errors=("not_found",))),
     api_route("/api/v1/orders/{order_id}/refunds", create_refund, "POST", ApiDoc(
         "Refund part of an order; refunds add up to at most the amount paid, and reverse "
-        "commissions in proportion", TAG, auth="merchant", body=RefundCreate,
+        "commissions in proportion; the part paid from the balance goes back to it in "
+        "proportion (`to_balance`)", TAG, auth="merchant", body=RefundCreate,
         response=RefundOut, status=201, idempotent=True,
         errors=("not_found", "refund_exceeds_paid", "refund_conflict",
                 "idempotency_key_reused", "validation_error"))),

@@ -30,6 +30,13 @@ class OrderCreate(BaseModel):
     store_id: Ident | None = None
     coupon_codes: list[Annotated[str, Text(1, 64)]] = Field(default_factory=list,
                                                             max_length=20)
+    # Stored value (engagement/orders/balance.py): part of the amount from the balance.
+    pay_with_balance: PositiveCents | None = Field(
+        default=None, description="cents of the amount paid from the member's balance "
+                                  "(at most the amount; needs member_id and balance_pin)")
+    balance_pin: str | None = Field(
+        default=None, pattern=r"^[0-9]{6}$",
+        description="the member's 6-digit payment PIN, typed by the member; never stored")
 
     @field_validator("coupon_codes")
     @classmethod
@@ -47,19 +54,25 @@ class OrderCreate(BaseModel):
             raise ValueError("send either member_id or phone (a guest order)")
         if self.amount is None and self.subtotal is None:
             raise ValueError("send amount (cents paid) or subtotal (cents before coupons)")
+        if self.pay_with_balance is not None and self.member_id is None:
+            raise ValueError("pay_with_balance needs member_id: a guest has no balance")
         return self
 
     def request_hash(self) -> str:
         """What makes a retry a replay: the same buyer, money, store and coupons. A body
         with only the first version's fields hashes as it always did, so a retry of an
         order recorded before pricing existed still replays."""
-        if self.subtotal is None and self.phone is None and self.store_id is None:
+        if self.subtotal is None and self.phone is None and self.store_id is None \
+                and self.pay_with_balance is None:
             body = json.dumps([self.member_id, self.amount, self.coupon_codes])
         else:
-            body = json.dumps({"member_id": self.member_id, "phone": self.phone,
-                               "amount": self.amount, "subtotal": self.subtotal,
-                               "store_id": self.store_id, "coupons": self.coupon_codes},
-                              sort_keys=True)
+            fields: dict[str, object] = {
+                "member_id": self.member_id, "phone": self.phone, "amount": self.amount,
+                "subtotal": self.subtotal, "store_id": self.store_id,
+                "coupons": self.coupon_codes}
+            if self.pay_with_balance is not None:  # the PIN is no part of it: never stored
+                fields["pay_with_balance"] = self.pay_with_balance
+            body = json.dumps(fields, sort_keys=True)
         return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -84,6 +97,7 @@ class QuoteOut(BaseModel):
     amount: int
     coupons: list[CouponLine]
     member_discount: int = Field(default=0, description=_MEMBER_DISCOUNT)
+    paid_with_balance: int = Field(default=0, description="the pay_with_balance asked for")
 
 
 class OrderOut(BaseModel):
@@ -101,6 +115,8 @@ class OrderOut(BaseModel):
     join_url: str | None = Field(default=None,
                                  description="a guest order: where the customer joins")
     member_discount: int = Field(default=0, description=_MEMBER_DISCOUNT)
+    paid_with_balance: int = Field(default=0,
+                                   description="cents of the amount paid from the balance")
 
 
 class RefundCreate(BaseModel):
@@ -121,3 +137,6 @@ class RefundOut(BaseModel):
         default_factory=list,
         description="codes given back to the member: a whole refund returns the order's "
                     "coupons that have not expired")
+    to_balance: int = Field(default=0, description="cents of this refund returned to the "
+                                                   "member's balance (its share of the part "
+                                                   "paid from it)")

@@ -28,7 +28,7 @@ from engagement.kit.errors import (
 )
 from engagement.kit.ids import new_id
 from engagement.members import queries as member_queries
-from engagement.orders import member_discounts, queries
+from engagement.orders import balance, member_discounts, queries
 from engagement.orders.schemas import (
     CouponLine,
     OrderCreate,
@@ -84,7 +84,8 @@ def order_out(row: asyncpg.Record, lines: list[asyncpg.Record]) -> OrderOut:
                     coupons=[CouponLine(code=c["code"], discount=c["discount"])
                              for c in lines],
                     join_url=OrderOut.model_validate(row["response"]).join_url,
-                    member_discount=row["member_discount"])
+                    member_discount=row["member_discount"],
+                    paid_with_balance=OrderOut.model_validate(row["response"]).paid_with_balance)
 
 
 def _replay(row: asyncpg.Record, request_hash: str) -> OrderOut:
@@ -145,10 +146,42 @@ async def quote(conn: asyncpg.Connection, merchant_id: str, data: OrderCreate,
     await _store(conn, merchant_id, data, taker)
     member_id = await _buyer(conn, merchant_id, data)
     priced = await _price(conn, merchant_id, data, member_id, now)
-    return QuoteOut(subtotal=priced.subtotal, discount=priced.discount, amount=priced.amount,
-                    coupons=[CouponLine(code=c.code, discount=c.discount)
-                             for c in priced.coupons],
-                    member_discount=priced.member_discount)
+    out = QuoteOut(subtotal=priced.subtotal, discount=priced.discount, amount=priced.amount,
+                   coupons=[CouponLine(code=c.code, discount=c.discount)
+                            for c in priced.coupons],
+                   member_discount=priced.member_discount)
+    return await _quote_balance(conn, merchant_id, data, member_id, out)
+
+
+async def _quote_balance(conn: asyncpg.Connection, merchant_id: str, data: OrderCreate,
+                         member_id: str | None, out: QuoteOut) -> QuoteOut:
+    """The quote's stored-value part, checked as the order would check it (no PIN: a quote
+    takes nothing and tries no PIN)."""
+    if data.pay_with_balance is None or member_id is None:
+        return out
+    balance.check_part(data.pay_with_balance, out.amount)
+    available = await balance.port().available(conn, merchant_id, member_id)
+    if data.pay_with_balance > available:
+        raise balance.InsufficientBalance(balance=available)
+    return out.model_copy(update={"paid_with_balance": data.pay_with_balance})
+
+
+async def authorize_balance(pool: asyncpg.Pool, merchant_id: str, data: OrderCreate,
+                            now: datetime) -> None:
+    """Before an order's transaction: the payment PIN of an order paid from the balance,
+    checked (and a wrong one counted) on its own connection. A retry of an order already
+    recorded is a replay and tries no PIN."""
+    if data.pay_with_balance is None:
+        return
+    if data.balance_pin is None:
+        raise InvalidInput("Paying from the balance needs the member's payment PIN.",
+                           fields=[{"field": "balance_pin"}])
+    if await queries.order_by_id(pool, merchant_id, data.id) is not None:
+        return
+    assert data.member_id is not None
+    if await member_queries.member_by_id(pool, merchant_id, data.member_id) is None:
+        raise UnknownMember(member_id=data.member_id, fields=[{"field": "member_id"}])
+    await balance.port().authorize(pool, merchant_id, data.member_id, data.balance_pin, now)
 
 
 async def create_order(conn: asyncpg.Connection, merchant_id: str, data: OrderCreate,
@@ -171,7 +204,10 @@ async def create_order(conn: asyncpg.Connection, merchant_id: str, data: OrderCr
                    coupons=[CouponLine(code=c.code, discount=c.discount)
                             for c in priced.coupons],
                    join_url=join_url if guest_phone is not None else None,
-                   member_discount=priced.member_discount)
+                   member_discount=priced.member_discount,
+                   paid_with_balance=data.pay_with_balance or 0)
+    if data.pay_with_balance is not None:
+        balance.check_part(data.pay_with_balance, priced.amount)
     row = await queries.insert_order(
         conn, merchant_id=merchant_id, id=data.id, member_id=member_id,
         guest_phone=guest_phone, amount=priced.amount, subtotal=data.subtotal,
@@ -190,6 +226,13 @@ async def create_order(conn: asyncpg.Connection, merchant_id: str, data: OrderCr
     # Templates' counter rows are locked in one fixed order: two orders never deadlock.
     for coupon in sorted(priced.coupons, key=lambda c: (c.template_id, c.code)):
         await coupons.redeem(conn, merchant_id, coupon.code, now, data.id, store_id)
+    if data.pay_with_balance is not None:
+        assert member_id is not None  # the body's validator: member_id with the balance
+        await queries.record_balance_part(conn, merchant_id, data.id, data.pay_with_balance)
+        await balance.port().take(conn, merchant_id, member_id, data.pay_with_balance,
+                                  order_id=data.id, store_id=store_id,
+                                  staff_id=taker.staff_id if taker is not None else None,
+                                  now=now)
     if member_id is not None:
         await hooks.emit(conn, hooks.OrderPaid(
             merchant_id=merchant_id, order_id=data.id, member_id=member_id,
@@ -242,13 +285,15 @@ async def create_refund(conn: asyncpg.Connection, merchant_id: str, order_id: st
     if before + data.amount > order["amount"]:
         raise RefundExceedsPaid(paid=order["amount"], refunded=before, requested=data.amount)
     refund_id = new_id("rfd")
+    to_balance = balance.refund_share(await queries.balance_part(conn, merchant_id, order_id),
+                                      order["amount"], before, data.amount)
     returned: list[str] = []
     if before + data.amount == order["amount"] and await queries.mark_coupons_returned(
             conn, merchant_id, order_id, now):
         returned = await coupons.return_to_member(conn, merchant_id, order_id, now)
     out = RefundOut(id=refund_id, order_id=order_id, amount=data.amount,
                     refunded_total=before + data.amount, created_at=now,
-                    coupons_returned=returned)
+                    coupons_returned=returned, to_balance=to_balance)
     await queries.insert_refund(
         conn, id=refund_id, merchant_id=merchant_id, order_id=order_id, refund_key=key,
         amount=data.amount, refunded_before=before, response=out.model_dump(mode="json"),
@@ -259,7 +304,7 @@ async def create_refund(conn: asyncpg.Connection, merchant_id: str, order_id: st
     await hooks.emit(conn, hooks.OrderRefunded(
         merchant_id=merchant_id, order_id=order_id, member_id=order["member_id"],
         refund_id=refund_id, amount=data.amount, refunded_before=before,
-        paid=order["amount"], created_at=now))
+        paid=order["amount"], created_at=now, to_balance=to_balance))
     return out, True
 
 

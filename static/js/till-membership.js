@@ -169,6 +169,8 @@
       showStatus();
       say(fill(done.renewal ? T.renewed : T.bought, { date: localDate(done.ends_at) }), "ok");
       showButton();
+      // Paid from the balance: the stored-value box (till-wallet.js) reads it again.
+      if (paidWith === "balance") till.dispatchEvent(new CustomEvent("till:balance-changed"));
       // The member discount may apply to the order on screen now: price it again.
       var subtotal = document.getElementById("subtotal");
       if (subtotal && subtotal.value) subtotal.dispatchEvent(new Event("input"));

@@ -6,6 +6,12 @@
   "use strict";
   var config = JSON.parse(document.getElementById("till-config").textContent);
   var T = config.texts;
+  // Parts of the till in partials of their own (stored value, ...) bring their error texts
+  // in a <script type="application/json" data-till-texts> of their own.
+  Array.prototype.forEach.call(document.querySelectorAll("script[data-till-texts]"), function (node) {
+    var extra = JSON.parse(node.textContent);
+    Object.keys(extra.errors || {}).forEach(function (code) { T.errors[code] = extra.errors[code]; });
+  });
   var csrf = document.querySelector('meta[name="csrf-token"]').content;
   var root = document.querySelector("[data-till]");
   var $ = function (sel) { return root.querySelector(sel); };
@@ -29,6 +35,15 @@
 
   var state;
   var lastQuery = "";
+  // What the parts in partials hear: "till:member" (the member shown), "till:reset" (a new
+  // customer), "till:body" ({body, order}: a quote's or the order's body to add fields to),
+  // "till:quote", "till:confirm" ({refusal}: set it to stop the order with that message),
+  // "till:error" and "till:receipt"; after an order refused for their part (a wrong PIN)
+  // they price it again with root.till.requote(), so the cashier can confirm once more.
+  function tell(name, detail) {
+    root.dispatchEvent(new CustomEvent(name, { detail: detail }));
+  }
+
   function fresh() {
     return { member: null, guestPhone: null, coupons: [], ticked: [], orderId: newOrderId(),
       quote: null, quoteSeq: 0, quoteTimer: null, pending: null, busy: false, done: false };
@@ -105,8 +120,8 @@
 
   // The API, with the staff session (cookie) and, for state changes, the page's token
 
-  function api(method, url, body) {
-    var headers = { "Accept": "application/json" };
+  function api(method, url, body, extraHeaders) {
+    var headers = Object.assign({ "Accept": "application/json" }, extraHeaders || {});
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (method !== "GET") headers["X-CSRF-Token"] = csrf;
     return fetch(url, { method: method, credentials: "same-origin", headers: headers,
@@ -205,6 +220,7 @@
     el.subtotal.disabled = false;
     showQuote(null);
     say(el.quoteMessage, "");
+    tell("till:reset", null);
   }
 
   function showMember(card) {
@@ -224,6 +240,7 @@
     el.couponsBox.hidden = false;
     el.order.hidden = false;
     if (card.matched_code) tick(card.matched_code, card.coupons);
+    tell("till:member", card.member);
     el.subtotal.focus();
   }
 
@@ -295,11 +312,12 @@
 
   // Pricing: the quote endpoint, debounced; only the latest answer counts
 
-  function orderBody() {
+  function orderBody(forOrder) {
     var body = { id: state.orderId, subtotal: cents(el.subtotal.value),
       coupon_codes: state.ticked.slice() };
     if (state.member) body.member_id = state.member.id; else body.phone = state.guestPhone;
     if (config.storeId) body.store_id = config.storeId;
+    tell("till:body", { body: body, order: !!forOrder });
     return body;
   }
 
@@ -340,13 +358,17 @@
     el.confirm.disabled = !quote;
     el.confirm.textContent = quote ? fill(T.confirmAmount, { amount: yuan(quote.amount) })
       : T.confirm;
+    tell("till:quote", quote);
   }
 
   // Taking the order: the same id on a retry, so a lost answer never charges twice
 
   function confirm() {
     if (state.busy) return;
-    var body = state.pending || orderBody();
+    var check = { refusal: null };
+    if (!state.pending) tell("till:confirm", check);
+    if (check.refusal) { say(el.quoteMessage, check.refusal); return; }
+    var body = state.pending || orderBody(true);
     state.busy = true;
     el.confirm.disabled = true;
     el.confirm.textContent = T.saving;
@@ -366,6 +388,7 @@
         lockInputs(false);
         say(el.quoteMessage, errorText(result));
         showQuote(null);
+        tell("till:error", result);
         return;
       }
       receipt(result.data);
@@ -399,6 +422,7 @@
     show("balance", "…");
     $("[data-receipt-points-row]").hidden = !order.member_id;
     $("[data-receipt-balance-row]").hidden = !order.member_id;
+    tell("till:receipt", order);
     if (order.join_url) {
       el.joinQr.src = "/till/join-qr.svg?url=" + encodeURIComponent(order.join_url);
       el.join.hidden = false;
@@ -510,6 +534,14 @@
   $("[data-action=scan-stop]").addEventListener("click", stopCamera);
   document.addEventListener("visibilitychange", function () { if (document.hidden) stopCamera(); });
 
+  root.till = { api: api, yuan: yuan, cents: cents, fill: fill, errorText: errorText,
+    say: say, storeId: config.storeId,
+    requote: function (keep) {  // keep: the refusal stays in view meanwhile
+      if (state.busy || state.done) return;
+      var message = el.quoteMessage.textContent;
+      scheduleQuote();
+      if (keep) say(el.quoteMessage, message);
+    } };
   startCustomer();
   el.waiting.hidden = false;
   root.setAttribute("data-ready", "true");

@@ -157,7 +157,7 @@ async def test_a_manager_sets_plans_and_reads_the_figures_on_a_laptop(
         assert (await page.inner_text("[data-figure=principal]")) == "¥301.00"
         assert (await page.inner_text("[data-figure=revenue]")) == "¥199.00"
         await _fits(page)
-        # The whole sidebar, twenty entries and its foot, on a laptop's 800 px.
+        # The whole sidebar, every entry and its foot, on a laptop's 800 px.
         assert await page.evaluate("""() => [...document.querySelectorAll('[data-nav]')]
             .every(a => a.getBoundingClientRect().bottom <= window.innerHeight)""")
         await page.screenshot(path=str(SCREENSHOTS / "membership-console-figures.png"))

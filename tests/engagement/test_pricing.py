@@ -163,7 +163,8 @@ async def test_a_quote_prices_like_the_order_and_changes_nothing(
     r = await _quote(client, shop, member_id=member.id, subtotal=12_850, coupon_codes=[code])
     assert r.status_code == 200, r.text
     assert r.json() == {"subtotal": 12_850, "discount": 2570, "amount": 10_280,
-                        "coupons": [{"code": code, "discount": 2570}], "member_discount": 0}
+                        "coupons": [{"code": code, "discount": 2570}], "member_discount": 0,
+                        "paid_with_balance": 0}
     # The refusals are the order's own.
     assert _error(await _quote(client, shop, member_id=member.id, subtotal=4999,
                                coupon_codes=[code])) == (409, "coupon_min_spend_not_met")

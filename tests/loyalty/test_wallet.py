@@ -122,4 +122,5 @@ async def test_bad_top_ups_are_refused_and_credit_nothing(factory: Factory,
     assert r.status_code in (401, 403)
     assert await _ledger(services, member.id) == (0, 0, 0)
     empty = (await factory.client.get("/api/v1/me/balance", headers=member.headers)).json()
-    assert empty == {"balance": 0, "principal": 0, "bonus": 0, "items": [], "next_cursor": None}
+    assert empty == {"balance": 0, "principal": 0, "bonus": 0, "items": [], "next_cursor": None,
+                     "pin_set": False, "pin_locked_until": None}

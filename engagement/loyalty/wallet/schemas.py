@@ -54,10 +54,15 @@ class TopUpPlansOut(BaseModel):
     spend_order: SpendOrder
 
 
+PaymentMethod = Literal["cash", "wechat", "alipay", "card"]
+
+
 class TopUpIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     pay: TopUpAmount
     store_id: Ident | None = None
+    payment_method: PaymentMethod | None = Field(
+        default=None, description="how the member paid the top-up at the till")
 
 
 class TopUpOut(BaseModel):
@@ -74,6 +79,7 @@ class BalanceItem(BaseModel):
     bonus: int
     kind: Literal["top_up", "spend", "refund", "card_refund", "forfeit", "membership"]
     order_id: str | None = None
+    payment_method: PaymentMethod | None = None
     created_at: datetime
 
 
@@ -83,3 +89,22 @@ class BalanceOut(BaseModel):
     bonus: int
     items: list[BalanceItem] = Field(description="newest first")
     next_cursor: str | None = None
+    pin_set: bool = Field(default=False, description="whether a payment PIN is set")
+    pin_locked_until: datetime | None = Field(
+        default=None, description="balance payments are locked until then (5 wrong PINs)")
+
+
+class BalancePinIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    pin: str = Field(pattern=r"^[0-9]{6}$", description="the new 6-digit payment PIN")
+    old_pin: str | None = Field(default=None, pattern=r"^[0-9]{6}$",
+                                description="the PIN set now; needed to change it")
+
+
+class BalancePinOut(BaseModel):
+    pin_set: bool
+
+
+class CardRefundOut(BaseModel):
+    refunded: int = Field(description="cents of unspent principal paid back (退卡)")
+    forfeited: int = Field(description="cents of unspent bonus given up")

@@ -25,6 +25,7 @@ NOTICES = {"delivery_retried": N_("已重新发送，几秒后刷新查看结果
            "delivery_not_failed": N_("这条推送没有失败，不需要重发")}
 EVENTS = {"member.created": N_("新会员加入"), "order.paid": N_("订单支付"),
           "order.refunded": N_("订单退款"), "coupon.redeemed": N_("优惠券核销"),
+          "balance.changed": N_("储值余额变动"),
           "membership.started": N_("付费会员开通/续费"), "membership.ended": N_("付费会员到期")}
 DELIVERIES_SHOWN = 50
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from engagement.kit.fields import Text
 
 EventType = Literal["member.created", "order.paid", "order.refunded", "coupon.redeemed",
-                    "membership.started", "membership.ended"]
+                    "balance.changed", "membership.started", "membership.ended"]
 
 
 class EndpointCreate(BaseModel):
