@@ -94,7 +94,11 @@ class PackedSender:
             for i, reply in zip(indices, replies, strict=True):
                 results[i] = reply
 
-        await asyncio.gather(*(part(node, indices) for node, indices in parts.values()))
+        if len(parts) == 1:  # all on one node (one campaign's draws): no task to make
+            [(node, indices)] = parts.values()
+            await part(node, indices)
+        else:
+            await asyncio.gather(*(part(node, indices) for node, indices in parts.values()))
         for i, reply in enumerate(results):
             if isinstance(reply, _NOT_RUN):
                 try:
