@@ -21,7 +21,14 @@ from typing import Any
 from hiredis import pack_command
 from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.cluster import ClusterNode, ClusterParser, RedisCluster
-from redis.exceptions import AskError, ClusterDownError, ResponseError, TryAgainError
+from redis.exceptions import (
+    AskError,
+    ClusterDownError,
+    ConnectionError,
+    ResponseError,
+    TimeoutError,
+    TryAgainError,
+)
 
 from engagement.kit.config import Settings
 
@@ -57,7 +64,8 @@ class PackedSender:
     On a cluster the batch is split by the node that serves each command's slot, and each
     part goes out in one write on a connection of its own to that node, all parts at once. A
     command a node did not run (a MOVED or ASK reply: the slot moved) is sent again alone
-    through the cluster client. A node that cannot be reached fails only its own commands."""
+    through the cluster client. A node that cannot be reached fails only its own commands,
+    and makes the cluster client read the slot map again before the next batch."""
 
     def __init__(self, client: HotRedis) -> None:
         self.client = client
@@ -84,12 +92,15 @@ class PackedSender:
             assert node is not None  # a primary always; None is only asked of replicas
             parts.setdefault(node.name, (node, []))[1].append(i)
         results: list[Any] = [None] * len(commands)
+        unreachable = False
 
         async def part(node: ClusterNode, indices: list[int]) -> None:
+            nonlocal unreachable
             try:
                 replies = await _send_packed(self._node(cluster, node),
                                              [_pack(commands[i][1]) for i in indices])
             except Exception as exc:  # this node's commands only; the others stand
+                unreachable = unreachable or isinstance(exc, ConnectionError | TimeoutError)
                 replies = [exc] * len(indices)
             for i, reply in zip(indices, replies, strict=True):
                 results[i] = reply
@@ -99,6 +110,10 @@ class PackedSender:
             await part(node, indices)
         else:
             await asyncio.gather(*(part(node, indices) for node, indices in parts.values()))
+        if unreachable:
+            # As the cluster client does on a connection error: drop the slot map, read
+            # again before the next batch (a replica may have taken the node's slots over).
+            await cluster.aclose()
         for i, reply in enumerate(results):
             if isinstance(reply, _NOT_RUN):
                 try:

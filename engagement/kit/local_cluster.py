@@ -126,6 +126,12 @@ class LocalCluster:
                 raise RuntimeError(f"the local Redis Cluster did not come up: see {self._dir}")
             time.sleep(0.05)
 
+    def kill(self, port: int) -> None:
+        """One node dies (SIGKILL), as a crashed machine would; the others go on."""
+        proc = self._procs[self.ports.index(port)]
+        proc.kill()
+        proc.wait()
+
     def stop(self) -> None:
         for proc in self._procs:
             if proc.poll() is None:

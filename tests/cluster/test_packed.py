@@ -1,6 +1,7 @@
 """Batches of commands on a real Redis Cluster: one write per node, a command sent to a node
-that does not hold its slot still lands, and a node that lost its scripts gets them again
-without the calls of the other nodes running twice."""
+that does not hold its slot still lands, a node that lost its scripts gets them again
+without the calls of the other nodes running twice, and a node that is down fails only its
+own commands."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio.cluster import RedisCluster
 from redis.commands.core import AsyncScript
+from redis.exceptions import ConnectionError
 
 from engagement.kit.hot_redis import PackedSender
 from engagement.kit.local_cluster import LocalCluster
@@ -70,3 +72,26 @@ async def test_a_node_without_the_script_loads_it_and_only_its_calls_run_again(
     finally:
         await sender.aclose()
         await cluster.delete(*keys)
+
+
+async def test_a_node_that_cannot_be_reached_fails_only_its_own_commands() -> None:
+    with LocalCluster(masters=3) as own:  # this one loses a node
+        client = RedisCluster.from_url(own.url)
+        await client.initialize()
+        sender = PackedSender(client)
+        try:
+            keys = _tagged(client, "down", 30)
+            assert await sender.send([(k, ("SET", k, "1")) for k in keys]) == [b"OK"] * 30
+            down = own.ports[2]
+            own.kill(down)
+            replies = await sender.send([(k, ("GET", k)) for k in keys])
+            for key, reply in zip(keys, replies, strict=True):
+                node = client.get_node_from_key(key)
+                assert node is not None
+                if node.port == down:
+                    assert isinstance(reply, ConnectionError), reply
+                else:
+                    assert reply == b"1"
+        finally:
+            await sender.aclose()
+            await client.aclose()
