@@ -118,7 +118,7 @@ class PackedSender:
             if isinstance(reply, _NOT_RUN):
                 try:
                     results[i] = await cluster.execute_command(*commands[i][1])
-                except ResponseError as exc:
+                except Exception as exc:  # its own error, to its own caller
                     results[i] = exc
         return results
 
