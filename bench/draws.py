@@ -1,6 +1,7 @@
 """Draw benchmark: the app and a worker on real servers, wrk driving draws over HTTP.
 
     .venv/bin/python bench/draws.py [--connections 64] [--seconds 20] [--members 2000]
+    .venv/bin/python bench/draws.py --cluster [--campaigns 6]   (see bench/draws_cluster.py)
 
 Needs wrk (Debian: apt-get install wrk) and PostgreSQL and Redis (ENGAGEMENT_DATABASE_URL /
 ENGAGEMENT_REDIS_URL, default 127.0.0.1). It creates a scratch database, starts
@@ -182,10 +183,19 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--members", type=int, default=2000)
     parser.add_argument("--web-workers", type=int, default=1)
+    parser.add_argument("--cluster", action="store_true",
+                        help="standalone Redis against a local 3-master Redis Cluster "
+                             "(bench/draws_cluster.py)")
+    parser.add_argument("--campaigns", type=int, default=6,
+                        help="with --cluster: campaigns the draws take turns on")
     args = parser.parse_args()
     if subprocess.run(["which", "wrk"], capture_output=True).returncode:
         print("wrk is needed: apt-get install wrk", file=sys.stderr)
         return 2
+    if args.cluster:
+        from draws_cluster import run_cluster
+
+        return run_cluster(args)
     admin = os.environ.get("ENGAGEMENT_DATABASE_URL",
                            "postgresql://postgres@127.0.0.1:5432/postgres")
     redis_url = os.environ.get("ENGAGEMENT_REDIS_URL", "redis://127.0.0.1:6379/0")

@@ -19,6 +19,7 @@ from engagement.kit.config import Settings, get_settings, resolve_secret_key
 from engagement.kit.db import create_pool
 from engagement.kit.domain import Domain
 from engagement.kit.errors import EXCEPTION_HANDLERS
+from engagement.kit.hot_redis import connect_hot
 from engagement.kit.jobs import connect_queue
 from engagement.kit.logging import RequestLogMiddleware
 from engagement.kit.request_limits import RequestLimitMiddleware
@@ -75,12 +76,17 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         pool = await create_pool(settings.database_url, min_size=settings.db_pool_min,
                                  max_size=settings.db_pool_max)
         queue = await connect_queue(settings.redis_url)
+        cluster = await connect_hot(settings)
         app.state.services = Services(settings=settings, pool=pool, redis=queue, clock=clock,
-                                      secret_key=resolve_secret_key(settings))
+                                      secret_key=resolve_secret_key(settings),
+                                      cluster=cluster)
         _freeze_startup_heap()
         try:
             yield
         finally:
+            await app.state.services.close_helpers()
+            if cluster is not None:
+                await cluster.aclose()
             await queue.aclose()
             await pool.close()
 

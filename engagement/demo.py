@@ -22,6 +22,7 @@ from engagement.coupons.schemas import AmountOff, TemplateCreate
 from engagement.kit.clock import Clock
 from engagement.kit.config import Settings, resolve_secret_key
 from engagement.kit.db import create_pool, transaction
+from engagement.kit.hot_redis import connect_hot
 from engagement.kit.jobs import connect_queue
 from engagement.kit.state import Services
 from engagement.members import service as members
@@ -62,7 +63,8 @@ async def seed_demo(settings: Settings, steps: Sequence[DemoStep] = ()) -> str:
     pool = await create_pool(settings.database_url, min_size=1, max_size=4)
     redis = await connect_queue(settings.redis_url)
     services = Services(settings=settings, pool=pool, redis=redis, clock=Clock(),
-                        secret_key=resolve_secret_key(settings))
+                        secret_key=resolve_secret_key(settings),
+                        cluster=await connect_hot(settings))
     now = services.clock.now()
     try:
         async with transaction(pool) as conn:
@@ -103,6 +105,9 @@ async def seed_demo(settings: Settings, steps: Sequence[DemoStep] = ()) -> str:
         for step in steps:
             await step(ctx)
     finally:
+        await services.close_helpers()
+        if services.cluster is not None:
+            await services.cluster.aclose()
         await redis.aclose()
         await pool.close()
     ctx.lines += ["", f"API docs: {base}/docs",

@@ -19,6 +19,7 @@ from engagement.kit.config import Settings, get_settings, resolve_secret_key
 from engagement.kit.constants import QUEUE_NAME
 from engagement.kit.db import create_pool
 from engagement.kit.domain import CronSpec, JobSpec
+from engagement.kit.hot_redis import connect_hot
 from engagement.kit.state import Services
 
 
@@ -61,11 +62,16 @@ def make_worker(settings: Settings | None = None, *, clock: Clock | None = None,
                                  max_size=max(4, settings.worker_max_jobs))
         ctx["services"] = Services(settings=settings, pool=pool, redis=ctx["redis"],
                                    clock=clock or Clock(),
-                                   secret_key=resolve_secret_key(settings))
+                                   secret_key=resolve_secret_key(settings),
+                                   cluster=await connect_hot(settings))
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
         if "services" in ctx:
-            await ctx["services"].pool.close()
+            svc: Services = ctx["services"]
+            await svc.close_helpers()
+            if svc.cluster is not None:
+                await svc.cluster.aclose()
+            await svc.pool.close()
 
     options: dict[str, Any] = {
         "functions": FUNCTIONS,

@@ -17,6 +17,11 @@ class Settings(BaseSettings):
     # No URL means: start an embedded server under data_dir (see engagement.kit.embedded).
     database_url: str | None = None
     redis_url: str | None = None
+    # A Redis Cluster (redis://host:port of any node) for campaigns' hot state: the draw
+    # scripts' stock, limits, idempotency records, pity and burst counters. Unset: they live
+    # on redis_url with everything else. The job queue, sessions and throttles always stay
+    # on redis_url (arq has no cluster support); see engagement/kit/hot_redis.py.
+    redis_cluster_url: str | None = None
     data_dir: Path = Path(".engagement")
     # Signs member-facing links and cookies. With none configured a random key is generated
     # once and kept in data_dir, so development needs no setup and nothing lives in code.

@@ -132,8 +132,8 @@ async def live_wins(svc: Services, campaign: asyncpg.Record) -> dict[str, int]:
     if campaign["status"] == "draft":
         return {}
     keys = CampaignKeys.of(campaign["id"])
-    if await svc.redis.exists(keys.meta):
-        return await read_counts(svc.redis, keys.wins)
+    if await svc.hot.exists(keys.meta):
+        return await read_counts(svc.hot, keys.wins)
     return await draw_queries.win_counts(svc.pool, campaign["id"])
 
 
@@ -229,7 +229,7 @@ async def after_change(svc: Services, campaign_id: str, time_zone: str) -> None:
     published campaign), so the first draws do not all find it missing at once."""
     scripts = scripts_for(svc)
     if not await hot_state.patch(svc.pool, scripts, svc.settings, campaign_id):
-        await hot_state.prime(svc.pool, svc.redis, scripts, svc.settings, campaign_id,
+        await hot_state.prime(svc.pool, svc.hot, scripts, svc.settings, campaign_id,
                               time_zone, svc.clock.now())
 
 
@@ -310,12 +310,12 @@ async def stats(svc: Services, merchant_id: str, campaign_id: str, time_zone: st
     wins: dict[str, int] = {}
     if campaign["status"] != "draft":
         keys = CampaignKeys.of(campaign_id)
-        if not await svc.redis.exists(keys.meta):
-            await hot_state.prime(svc.pool, svc.redis, scripts_for(svc), svc.settings,
+        if not await svc.hot.exists(keys.meta):
+            await hot_state.prime(svc.pool, svc.hot, scripts_for(svc), svc.settings,
                                   campaign_id, time_zone, svc.clock.now())
-        counters = await read_counts(svc.redis, keys.stats)
+        counters = await read_counts(svc.hot, keys.stats)
         draws, players = counters.get("draws", 0), counters.get("players", 0)
-        wins = await read_counts(svc.redis, keys.wins)
+        wins = await read_counts(svc.hot, keys.wins)
     return StatsOut(
         draws=draws, players=players,
         wins={p["id"]: wins.get(p["id"], 0) for p in prizes if p["kind"] != "nothing"},

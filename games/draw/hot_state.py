@@ -10,10 +10,10 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import asyncpg
-from redis.asyncio import Redis
 
 from engagement.kit.config import Settings
 from engagement.kit.constants import DRAW_DAY_COUNTER_TTL_SECONDS, PRIME_LOCK_MS
+from engagement.kit.hot_redis import HotRedis
 from games.draw import queries
 from games.draw.protocol import CampaignKeys, member_day_key, member_total_key
 from games.draw.scripts import Scripts
@@ -81,7 +81,7 @@ async def patch(pool: asyncpg.Pool | asyncpg.Connection, scripts: Scripts, setti
                                    qty=quantities(prizes))
 
 
-async def prime(pool: asyncpg.Pool, redis: Redis, scripts: Scripts, settings: Settings,
+async def prime(pool: asyncpg.Pool, redis: HotRedis, scripts: Scripts, settings: Settings,
                 campaign_id: str, time_zone: str, now: datetime) -> None:
     """(Re)build a campaign's hot state from PostgreSQL: remaining = quantity - wins recorded.
 

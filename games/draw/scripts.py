@@ -1,5 +1,9 @@
 """The draw hot path's Redis side: the Lua scripts, and the pipeline concurrent draws share.
-What the draw scripts are called with and answer is laid out in protocol.py."""
+What the draw scripts are called with and answer is laid out in protocol.py.
+
+The scripts run where campaigns' hot state lives (``Services.hot``: the standalone Redis,
+or a Redis Cluster, engagement/kit/hot_redis.py). Every key a call passes carries its
+campaign's hash tag, so each call runs on the one node that holds its campaign."""
 
 from __future__ import annotations
 
@@ -8,12 +12,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from hiredis import pack_command
-from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
-from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import NoScriptError
 
 from engagement.kit.batch import MicroBatcher
+from engagement.kit.hot_redis import HotRedis, PackedSender
 from engagement.kit.state import Services
 from games.draw.protocol import (
     CampaignKeys,
@@ -31,21 +34,23 @@ _ScriptCall = tuple[Sequence[str], list[str]]  # one script call's keys and argu
 
 
 class Scripts:
-    """The Lua scripts, registered once per process (EVALSHA, falling back to EVAL)."""
+    """The Lua scripts, registered once per process (EVALSHA; on NOSCRIPT the script is
+    loaded, on every primary of a cluster, and the refused calls made again)."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: HotRedis) -> None:
         self.redis = redis
-        self.draw = redis.register_script((_LUA / "draw.lua").read_text())
-        self.undo = redis.register_script((_LUA / "undo.lua").read_text())
-        self.prime = redis.register_script((_LUA / "prime.lua").read_text())
-        self.patch = redis.register_script((_LUA / "patch.lua").read_text())
-        self.seed = redis.register_script((_LUA / "seed.lua").read_text())
+        self._sender = PackedSender(redis)
+        self.draw = _register(redis, "draw.lua")
+        self.undo = _register(redis, "undo.lua")
+        self.prime = _register(redis, "prime.lua")
+        self.patch = _register(redis, "patch.lua")
+        self.seed = _register(redis, "seed.lua")
         # One pipeline out at a time: the draws arriving meanwhile make up the next one.
         self._draws: MicroBatcher[_ScriptCall, Any] = MicroBatcher(
-            _PipelinedEvalsha(redis, self.draw), max_size=256, max_in_flight=1)
+            _PipelinedEvalsha(self._sender, self.draw), max_size=256, max_in_flight=1)
         # The same for the records of Idempotency-Keys whose draws are written.
         self._marks: MicroBatcher[tuple[str, str], Any] = MicroBatcher(
-            _PipelinedMarks(redis), max_size=256, max_in_flight=1)
+            _PipelinedMarks(self._sender), max_size=256, max_in_flight=1)
 
     async def run_draw(self, keys: DrawKeys, args: DrawArgs, fairness: Fairness) -> DrawReply:
         raw = await self._draws.submit((keys, [args.pack(), *fairness]))
@@ -55,6 +60,10 @@ class Scripts:
         """Replace a key's record ('P|...', its draw being written) with the written one
         ('D|...'), keeping its expiry; nothing if the record is gone meanwhile."""
         await self._marks.submit((key, record))
+
+    async def aclose(self) -> None:
+        """Close the connections of the batches' own (a cluster's per-node ones)."""
+        await self._sender.aclose()
 
     async def run_undo(self, keys: DrawKeys, args: UndoArgs) -> None:
         await self.undo(keys=keys, args=args.pack())
@@ -79,66 +88,52 @@ class Scripts:
         return bool(done)
 
 
-class _PipelinedEvalsha:
-    """Flushes a batch of calls of one script as one pipeline: one connection checkout, one
-    write and one read for all of them. Each call is still its own atomic script; only the
-    round trip is shared."""
+def _register(redis: HotRedis, name: str) -> AsyncScript:
+    # redis-py types a script's client as the standalone one; the cluster client has the
+    # same evalsha and script_load (the latter on every primary).
+    return AsyncScript(redis, (_LUA / name).read_text())  # type: ignore[arg-type]
 
-    def __init__(self, redis: Redis, script: AsyncScript) -> None:
-        self.redis = redis
+
+class _PipelinedEvalsha:
+    """Flushes a batch of calls of one script as one pipeline: one write and one read for
+    all of them (one per node on a cluster). Each call is still its own atomic script; only
+    the round trip is shared."""
+
+    def __init__(self, sender: PackedSender, script: AsyncScript) -> None:
+        self.sender = sender
         self.script = script
 
     async def __call__(self, calls: list[_ScriptCall]) -> list[Any]:
         results = await self._evalsha(calls)
-        if any(isinstance(r, NoScriptError) for r in results):
-            # Redis restarted or was flushed of scripts: load it, then again.
-            await self.redis.script_load(self.script.script)
-            results = await self._evalsha(calls)
+        missing = [i for i, r in enumerate(results) if isinstance(r, NoScriptError)]
+        if missing:
+            # A node restarted or was flushed of scripts: load it (on every primary of a
+            # cluster), then call again only the calls it refused: the others have run.
+            await self.sender.client.script_load(self.script.script)
+            again = await self._evalsha([calls[i] for i in missing])
+            for i, result in zip(missing, again, strict=True):
+                results[i] = result
         return results
 
     async def _evalsha(self, calls: list[_ScriptCall]) -> list[Any]:
-        """EVALSHA for every call in one write, replies read in order; an error reply (a
-        script's own error, or NOSCRIPT) is returned in its place."""
+        """EVALSHA for every call, replies in order; an error reply (a script's own error,
+        or NOSCRIPT) is returned in its place. A call is routed by its first key: all of
+        its keys carry the campaign's hash tag."""
         sha = self.script.sha
-        # hiredis's stub types `cmd` as a tuple of one element.
-        return await _send_packed(self.redis, [
-            pack_command(("EVALSHA", sha, len(keys), *keys, *args))  # type: ignore[arg-type]
-            for keys, args in calls])
+        return await self.sender.send([
+            (keys[0], ("EVALSHA", sha, len(keys), *keys, *args)) for keys, args in calls])
 
 
 class _PipelinedMarks:
-    """SET key value XX KEEPTTL for a batch of written draws' records, as one pipeline."""
+    """SET key value XX KEEPTTL for a batch of written draws' records, as one pipeline (one
+    per node on a cluster)."""
 
-    def __init__(self, redis: Redis) -> None:
-        self.redis = redis
+    def __init__(self, sender: PackedSender) -> None:
+        self.sender = sender
 
     async def __call__(self, calls: list[tuple[str, str]]) -> list[Any]:
-        return await _send_packed(self.redis, [
-            pack_command(("SET", key, record, "XX", "KEEPTTL"))  # type: ignore[arg-type]
-            for key, record in calls])
-
-
-async def _send_packed(redis: Redis, commands: list[bytes]) -> list[Any]:
-    """Commands packed by hiredis, in C, sent in one write, their replies read in order; an
-    error reply is returned in its place. redis-py's pipeline packs each argument in Python,
-    which cost more than the rest of a draw's Redis work together."""
-    pool = redis.connection_pool
-    conn = await pool.get_connection()
-    try:
-        await conn.send_packed_command(b"".join(commands))
-        results: list[Any] = []
-        for _ in commands:
-            try:
-                results.append(await conn.read_response())
-            except ResponseError as exc:  # this command's own error; the rest follow
-                results.append(exc)
-    except BaseException:
-        # A reply may be left unread: the connection cannot be trusted again.
-        await conn.disconnect(nowait=True)
-        raise
-    finally:
-        await pool.release(conn)
-    return results
+        return await self.sender.send([(key, ("SET", key, record, "XX", "KEEPTTL"))
+                                       for key, record in calls])
 
 
 def _strs(values: dict[str, int]) -> dict[str, str]:
@@ -148,9 +143,9 @@ def _strs(values: dict[str, int]) -> dict[str, str]:
 def scripts_for(svc: Services) -> Scripts:
     """The process's registered scripts (they cache their SHA, and concurrent draws share
     their pipeline)."""
-    return svc.helper(Scripts, lambda: Scripts(svc.redis))
+    return svc.helper(Scripts, lambda: Scripts(svc.hot))
 
 
-async def read_counts(redis: Redis, key: str) -> dict[str, int]:
+async def read_counts(redis: HotRedis, key: str) -> dict[str, int]:
     raw: dict[bytes, bytes] = await redis.hgetall(key)  # type: ignore[misc]
     return {k.decode(): int(v) for k, v in raw.items()}

@@ -175,7 +175,7 @@ async def _draw(svc: Services, principal: MemberPrincipal, campaign_id: str,
         await scripts.mark_drawn(keys.idempotency, f"D|{request_hash}|{body}")
     if drawn.outcome == "win" and not won:
         # Recorded as a lose: Redis's streak of loses took it as a win; PostgreSQL's stands.
-        await svc.redis.delete(keys.pity)
+        await svc.hot.delete(keys.pity)
     if won:
         await _enqueue_settlement(svc, campaign_id)
     return body
@@ -187,7 +187,7 @@ async def _restore(svc: Services, key: str, found: asyncpg.Record, request_hash:
     if found["request_hash"] is not None and found["request_hash"] != request_hash:
         raise IdempotencyKeyReused()
     body: str = found["response"]
-    await svc.redis.set(key, f"D|{request_hash}|{body}", nx=True, ex=IDEMPOTENCY_TTL_SECONDS)
+    await svc.hot.set(key, f"D|{request_hash}|{body}", nx=True, ex=IDEMPOTENCY_TTL_SECONDS)
     return body
 
 
@@ -269,7 +269,7 @@ async def _replay(svc: Services, key: str, value: str, request_hash: str) -> str
         if time.monotonic() > deadline:
             raise DrawInProgress()
         await asyncio.sleep(0.005)
-        raw = await svc.redis.get(key)
+        raw = await svc.hot.get(key)
         if raw is None:
             return None
         value = raw.decode()
@@ -282,7 +282,7 @@ async def _prime_from_record(svc: Services, principal: MemberPrincipal, campaign
         raise NotFound("No such campaign.")
     if campaign["status"] == "draft":
         raise CampaignNotActive(status="draft")
-    await hot_state.prime(svc.pool, svc.redis, scripts_for(svc), svc.settings,
+    await hot_state.prime(svc.pool, svc.hot, scripts_for(svc), svc.settings,
                           campaign_id, principal.merchant.time_zone, now)
 
 
