@@ -40,12 +40,13 @@ browser:
 	fi
 
 # Two test processes (pytest-xdist): most tests spend their time waiting on PostgreSQL, Redis,
-# a served process or the browser, so two share the machine's cores well. TEST_WORKERS=0 runs
-# them in one process.
+# a served process or the browser, so two share the machine's cores well. Each file runs in
+# one process (--dist loadfile), so a module's servers (a Redis Cluster and four processes,
+# a browser's web server) start once. TEST_WORKERS=0 runs them all in one process.
 TEST_WORKERS ?= 2
 
 test: lint browser
-	$(BIN)/pytest -q -n $(TEST_WORKERS) --durations=15
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 bench: install
 	$(BIN)/python bench/draws.py

@@ -21,6 +21,7 @@ from typing import Any
 from hiredis import pack_command
 from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.cluster import ClusterNode, ClusterParser, RedisCluster
+from redis.commands.core import AsyncScript
 from redis.exceptions import (
     AskError,
     ClusterDownError,
@@ -33,6 +34,13 @@ from redis.exceptions import (
 from engagement.kit.config import Settings
 
 HotRedis = Redis | RedisCluster
+
+
+def lua_script(client: HotRedis, source: str) -> AsyncScript:
+    """A Lua script called by EVALSHA (loaded on NOSCRIPT) on either kind of client.
+    redis-py types a script's client as the standalone one; the cluster client has the
+    same evalsha and script_load (the latter on every primary)."""
+    return AsyncScript(client, source)  # type: ignore[arg-type]
 
 # A command of a batch: the key that routes it (all its keys share that key's slot) and
 # the command's words.

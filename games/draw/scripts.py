@@ -16,7 +16,7 @@ from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError
 
 from engagement.kit.batch import MicroBatcher
-from engagement.kit.hot_redis import HotRedis, PackedSender
+from engagement.kit.hot_redis import HotRedis, PackedSender, lua_script
 from engagement.kit.state import Services
 from games.draw.protocol import (
     CampaignKeys,
@@ -89,9 +89,7 @@ class Scripts:
 
 
 def _register(redis: HotRedis, name: str) -> AsyncScript:
-    # redis-py types a script's client as the standalone one; the cluster client has the
-    # same evalsha and script_load (the latter on every primary).
-    return AsyncScript(redis, (_LUA / name).read_text())  # type: ignore[arg-type]
+    return lua_script(redis, (_LUA / name).read_text())
 
 
 class _PipelinedEvalsha:

@@ -1,6 +1,7 @@
 """The reconciliation's Redis side: a consistent reading of a campaign's stock counters and
 the repairs that are safe while draws go on (lua/snapshot.lua, lua/repair.lua). Every key
-is one campaign's (one hash tag), so each script touches one slot, on Redis Cluster too."""
+is one campaign's (one hash tag), so each script touches one slot: on a Redis Cluster the
+scripts run on the node that holds the campaign (Services.hot)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from redis.asyncio import Redis
-
+from engagement.kit.hot_redis import HotRedis, lua_script
 from engagement.kit.state import Services
 from games.draw.protocol import CampaignKeys
 
@@ -43,9 +43,9 @@ def _text(value: bytes | str) -> str:
 
 
 class ReconcileScripts:
-    def __init__(self, redis: Redis) -> None:
-        self._snapshot = redis.register_script((_LUA / "snapshot.lua").read_text())
-        self._repair = redis.register_script((_LUA / "repair.lua").read_text())
+    def __init__(self, redis: HotRedis) -> None:
+        self._snapshot = lua_script(redis, (_LUA / "snapshot.lua").read_text())
+        self._repair = lua_script(redis, (_LUA / "repair.lua").read_text())
 
     async def counters(self, campaign_id: str) -> Counters:
         c = CampaignKeys.of(campaign_id)
@@ -69,4 +69,4 @@ class ReconcileScripts:
 
 
 def scripts_for(svc: Services) -> ReconcileScripts:
-    return svc.helper(ReconcileScripts, lambda: ReconcileScripts(svc.redis))
+    return svc.helper(ReconcileScripts, lambda: ReconcileScripts(svc.hot))

@@ -92,10 +92,10 @@ async def _campaign(svc: Services, campaign: asyncpg.Record, before: Counters,
     campaign_id, merchant_id = campaign["id"], campaign["merchant_id"]
     after = await scripts.counters(campaign_id)
     if not after.primed:
-        await hot_state.prime(svc.pool, svc.redis, draw_scripts.scripts_for(svc),
+        await hot_state.prime(svc.pool, svc.hot, draw_scripts.scripts_for(svc),
                               svc.settings, campaign_id, campaign["time_zone"],
                               svc.clock.now())
-        if await svc.redis.exists(CampaignKeys.of(campaign_id).meta):
+        if await svc.hot.exists(CampaignKeys.of(campaign_id).meta):
             repairs.append(Repair(campaign_id, merchant_id, None, "reprimed", None, None))
         after = await scripts.counters(campaign_id)
         if not after.primed:

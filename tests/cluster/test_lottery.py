@@ -1,17 +1,24 @@
 """The lottery's invariants with campaigns' hot state on a real 3-master Redis Cluster, two
 web processes and two workers (tests/cluster/conftest.py): no oversell, limits across
 processes, one draw per Idempotency-Key, campaigns spread over the masters, and the hot
-state rebuilt from PostgreSQL when one node, or every node, loses its data."""
+state rebuilt from PostgreSQL when one node, or every node, loses its data; and the stock
+reconciliation reading and repairing counters on the master that holds them (the
+standalone cases are in tests/games/test_reconcile.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 from typing import Any
+
+import pytest
+from redis.asyncio.cluster import RedisCluster
 
 from engagement.kit.local_cluster import LocalCluster
 from engagement.kit.state import Services
 from games.draw.protocol import CampaignKeys
+from games.reconcile.service import reconcile
 from tests.cluster.conftest import Balanced, Deployment
 from tests.factories import Factory
 
@@ -174,3 +181,46 @@ async def test_one_node_losing_its_data_re_primes_its_campaigns_alone(
         await _settled(services, campaign_id)
         counts = await _counts(services, campaign_id)
         assert counts["coupons"] == counts["wins"]
+
+
+@pytest.fixture
+async def on_cluster(services: Services, deployment: Deployment) -> AsyncIterator[Services]:
+    """The tests' services with the hot state on the cluster, as a worker has them."""
+    cluster = RedisCluster.from_url(deployment.cluster.url)
+    await cluster.initialize()
+    svc = Services(settings=services.settings.model_copy(update={
+        "redis_cluster_url": deployment.cluster.url, "reconcile_grace_seconds": 0.05}),
+        pool=services.pool, redis=services.redis, clock=services.clock,
+        secret_key=services.secret_key, cluster=cluster)
+    try:
+        yield svc
+    finally:
+        await svc.close_helpers()
+        await cluster.aclose()
+
+
+async def test_reconciliation_repairs_and_flags_counters_on_the_cluster(
+        web: Balanced, made: Factory, on_cluster: Services, deployment: Deployment) -> None:
+    shop = await made.merchant()
+    template = await made.template(shop, stock=20)
+    campaign = await made.campaign(shop, [
+        {"name": "10元券", "kind": "coupon", "coupon_template_id": template["id"],
+         "quantity": 20, "weight": 1}])
+    campaign_id, prize_id = campaign["id"], campaign["prizes"][0]["id"]
+    members = await made.members_bulk(shop, 6)
+    drawn = await asyncio.gather(*[web.draw(m, campaign_id) for m in members])
+    assert [r.json()["outcome"] for r in drawn] == ["win"] * 6
+    clean = await reconcile(on_cluster)
+    assert (clean.campaigns, clean.repaired, clean.flagged) == (1, 0, 0)
+
+    node = deployment.cluster.node(_owner(deployment.cluster, campaign_id))
+    wins = CampaignKeys.of(campaign_id).wins
+    node.hset(wins, prize_id, 2)  # behind the service's back, on the master holding it
+    repaired = await reconcile(on_cluster)
+    assert (repaired.repaired, repaired.flagged) == (1, 0)
+    assert int(node.hget(wins, prize_id)) == 6
+
+    node.hincrby(wins, prize_id, 3)  # ahead of PostgreSQL: flagged, never lowered
+    flagged = await reconcile(on_cluster)
+    assert (flagged.repaired, flagged.flagged) == (0, 1)
+    assert int(node.hget(wins, prize_id)) == 9
