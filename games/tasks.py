@@ -15,9 +15,10 @@ from engagement.kit.jobs import Job, enqueue
 from engagement.kit.state import Services
 from games.campaigns import queries as campaign_queries
 from games.campaigns import service
-from games.draw import partitions, settlement
 from games.draw import queries as draw_queries
 from games.draw import service as draw_service
+from games.draw import settlement
+from games.partitions import service as partitions
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,6 @@ async def sweep(ctx: dict[str, Any]) -> dict[str, int]:
 
 async def maintain_draw_partitions(ctx: dict[str, Any]) -> dict[str, object]:
     """The draws table's monthly partitions: the coming months created, the default partition
-    swept, old key claims purged, retention applied (games/draw/partitions.py)."""
+    swept, old key claims purged, retention applied (games/partitions/service.py)."""
     svc: Services = ctx["services"]
     return await partitions.maintain(svc.pool, svc.settings, svc.clock.now())

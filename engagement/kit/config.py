@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     # address as ENGAGEMENT_TRUSTED_PROXIES makes it). Neither set: /metrics answers 404.
     metrics_token: SecretStr | None = None
     metrics_allow: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = ()
-    # Draws live in monthly partitions (games/draw/partitions.py). With a retention set, the
+    # Draws live in monthly partitions (games/partitions/service.py). With a retention set, the
     # daily cron retires each month older than this many whole months (unset: kept forever),
     # except one still holding unsettled wins or draws of a campaign that has not ended.
     draws_retention_months: int | None = Field(default=None, ge=1)

@@ -1,7 +1,7 @@
 -- Draws partitioned by month: PARTITION BY RANGE (created_at), one partition per calendar
 -- month in UTC (draws_pYYYYMM), and a default partition (draws_default) as a safety net so
 -- that a draw is never refused for want of a partition (a worker that did not run, a clock
--- far off). The cron games.maintain_draw_partitions (games/draw/partitions.py) creates the
+-- far off). The cron games.maintain_draw_partitions (games/partitions/service.py) creates the
 -- coming months ahead, moves whatever reached the default partition into its month, and
 -- applies the retention of old months (ENGAGEMENT_DRAWS_RETENTION_MONTHS).
 --

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from engagement.kit.state import Services
+from engagement.loyalty.webhooks import console as webhook_console
 from tests.browser.conftest import SCREENSHOTS, Phone, open_phone
 from tests.browser.test_console import EMAIL, LAPTOP, TABLET, _fits_width, _sign_in
 from tests.console.helpers import add_user
@@ -184,6 +185,7 @@ async def test_a_merchant_sets_up_loyalty_in_the_console(
     birthday = await api("/api/v1/birthday-automation")
     assert (birthday["enabled"], birthday["days_before"]) == (True, 3)
     [hook] = (await api("/api/v1/webhooks"))["items"]
-    assert hook["url"] == HOOK_URL and len(hook["events"]) == 4
+    # Every event the form offers is ticked when a hook is added.
+    assert hook["url"] == HOOK_URL and set(hook["events"]) == set(webhook_console.EVENTS)
     assert await services.pool.fetchval(
         "SELECT role FROM merchant_users WHERE email = 'cashier@shiguang.example'") == "cashier"

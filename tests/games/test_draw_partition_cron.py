@@ -16,7 +16,8 @@ from pydantic import ValidationError
 from engagement.kit.config import Settings
 from engagement.kit.state import Services
 from games.domain import DOMAIN
-from games.draw import partitions, queries
+from games.draw import queries
+from games.partitions import service as partitions
 from tests.factories import Factory
 from tests.games.partition_helpers import draws, game
 

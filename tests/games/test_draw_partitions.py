@@ -20,9 +20,10 @@ from yoyo import get_backend, read_migrations
 from engagement.kit.clock import FrozenClock
 from engagement.kit.migrate import MIGRATIONS_DIR, yoyo_url
 from engagement.kit.state import Services
-from games.draw import partitions, queries
-from games.draw.partitions import month_of, partition_name
+from games.draw import queries
 from games.draw.protocol import DrawKeys
+from games.partitions import service as partitions
+from games.partitions.service import month_of, partition_name
 from tests.factories import Factory
 
 MIGRATION = "0028_draws_partitioned"

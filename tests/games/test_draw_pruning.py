@@ -19,7 +19,8 @@ import asyncpg
 from engagement.kit.ids import id_floor
 from engagement.kit.state import Services
 from games.chances import queries as chance_queries
-from games.draw import partitions, queries
+from games.draw import queries
+from games.partitions import service as partitions
 from tests.factories import Factory
 from tests.games.partition_helpers import Explaining, draws, game
 

@@ -33,6 +33,7 @@ from typing import cast
 import asyncpg
 
 from engagement.kit.config import Settings
+from games.partitions import queries
 
 log = logging.getLogger(__name__)
 
@@ -72,26 +73,15 @@ def _literal(at: datetime) -> str:
 
 async def partitions(conn: asyncpg.Connection | asyncpg.Pool) -> dict[str, datetime]:
     """The monthly partitions attached to draws: name -> the month's first instant."""
-    rows = await conn.fetch(
-        """SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-           WHERE i.inhparent = 'draws'::regclass""")
     found = {}
-    for row in rows:
-        if match := _NAME.match(row["relname"]):
-            found[row["relname"]] = datetime(int(match[1]), int(match[2]), 1, tzinfo=UTC)
+    for name in await queries.attached(conn):
+        if match := _NAME.match(name):
+            found[name] = datetime(int(match[1]), int(match[2]), 1, tzinfo=UTC)
     return dict(sorted(found.items()))
 
 
-async def _columns(conn: asyncpg.Connection) -> str:
-    names = await conn.fetchval(
-        """SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute
-           WHERE attrelid = 'draws'::regclass AND attnum > 0 AND NOT attisdropped""")
-    return str(names)
-
-
 async def _lock(conn: asyncpg.Connection) -> None:
-    await conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-    await conn.execute("SELECT pg_advisory_xact_lock($1)", _LOCK_KEY)
+    await queries.lock_ddl(conn, _LOCK_KEY, LOCK_TIMEOUT)
 
 
 async def ensure_month(conn: asyncpg.Connection, month: datetime) -> bool:
@@ -102,20 +92,8 @@ async def ensure_month(conn: asyncpg.Connection, month: datetime) -> bool:
         await _lock(conn)
         if name in await partitions(conn):
             return False
-        columns = await _columns(conn)
-        # No draw reaches the default partition while its rows move (ATTACH would find it).
-        await conn.execute(f"LOCK TABLE {DEFAULT_PARTITION} IN SHARE ROW EXCLUSIVE MODE")
-        await conn.execute(
-            f"CREATE TABLE {name} (LIKE draws INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
-        # A plain table has no claim trigger: the moved rows keep the claims they hold.
-        moved = await conn.execute(
-            f"""WITH moved AS (DELETE FROM {DEFAULT_PARTITION}
-                               WHERE created_at >= {lo} AND created_at < {hi}
-                               RETURNING {columns})
-                INSERT INTO {name} ({columns}) SELECT {columns} FROM moved""")
-        await conn.execute(f"ALTER TABLE draws ATTACH PARTITION {name} "
-                           f"FOR VALUES FROM ({lo}) TO ({hi})")
-    count = int(moved.split()[-1])
+        count = await queries.create_month(conn, name, DEFAULT_PARTITION,
+                                           await queries.columns(conn), lo, hi)
     log.info("draws: partition %s created (%d rows moved from the default)", name, count)
     return True
 
@@ -130,12 +108,9 @@ async def ensure_ahead(conn: asyncpg.Connection, now: datetime,
 
 async def sweep_default(conn: asyncpg.Connection) -> list[str]:
     """Give every month found in the default partition its own partition (the rows move)."""
-    months = await conn.fetch(
-        f"SELECT DISTINCT date_trunc('month', created_at AT TIME ZONE 'UTC') AS month "
-        f"FROM {DEFAULT_PARTITION}")
     created = []
-    for row in months:
-        month = row["month"].replace(tzinfo=UTC)
+    for naive in await queries.months_in(conn, DEFAULT_PARTITION):
+        month = naive.replace(tzinfo=UTC)
         if await ensure_month(conn, month):
             created.append(partition_name(month))
     return created
@@ -145,11 +120,7 @@ async def purge_key_claims(conn: asyncpg.Connection, before: datetime) -> int:
     """Forget claims of Idempotency-Keys drawn before ``before``, a batch at a time."""
     total = 0
     while True:
-        status = await conn.execute(
-            """DELETE FROM draw_idempotency_keys WHERE ctid = ANY (ARRAY(
-                   SELECT ctid FROM draw_idempotency_keys WHERE created_at < $1 LIMIT $2))""",
-            before, PURGE_BATCH)
-        n = int(status.split()[-1])
+        n = await queries.purge_key_claims(conn, before, PURGE_BATCH)
         total += n
         if n < PURGE_BATCH:
             return total
@@ -160,14 +131,6 @@ class Retention:
     archived: list[str] = field(default_factory=list)  # written to CSV, then dropped
     dropped: list[str] = field(default_factory=list)  # every partition dropped
     kept: list[str] = field(default_factory=list)  # past retention but still needed
-
-
-async def _still_needed(conn: asyncpg.Connection, name: str) -> bool:
-    """Unsettled wins, or draws of a campaign that is not over."""
-    return bool(await conn.fetchval(
-        f"""SELECT EXISTS (SELECT 1 FROM {name} WHERE outcome = 'win' AND settled_at IS NULL)
-               OR EXISTS (SELECT 1 FROM campaigns c WHERE c.status <> 'ended'
-                          AND EXISTS (SELECT 1 FROM {name} d WHERE d.campaign_id = c.id))"""))
 
 
 def archive_path(settings: Settings, name: str) -> Path:
@@ -181,15 +144,15 @@ async def _archive(conn: asyncpg.Connection, settings: Settings, name: str) -> i
     path = archive_path(settings, name)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".csv.partial")
-    status = await conn.copy_from_table(name, output=partial, format="csv", header=True)
+    written = await queries.copy_to_csv(conn, name, partial)
     partial.replace(path)
-    return int(status.split()[-1])
+    return written
 
 
 async def _retire(conn: asyncpg.Connection, settings: Settings, name: str) -> bool:
     """Archive (with ``csv``) and drop one partition past retention; False when it is still
     needed (it is kept, for the next run to look at)."""
-    if await _still_needed(conn, name):
+    if await queries.still_needed(conn, name):
         return False
     # From here the month cannot change: its wins are settled and its campaigns ended (an
     # ended campaign never draws again), so its CSV and its claims can go before the lock.
@@ -198,23 +161,13 @@ async def _retire(conn: asyncpg.Connection, settings: Settings, name: str) -> bo
         await _archive(conn, settings, name)
         archived = True
     async with conn.transaction():
-        await conn.execute(
-            f"""DELETE FROM draw_win_seqs w USING {name} d
-                WHERE d.win_seq IS NOT NULL AND w.prize_id = d.prize_id
-                  AND w.win_seq = d.win_seq AND w.draw_id = d.id""")
-        await conn.execute(
-            f"""DELETE FROM draw_idempotency_keys k USING {name} d
-                WHERE d.idempotency_key IS NOT NULL AND k.campaign_id = d.campaign_id
-                  AND k.member_id = d.member_id AND k.idempotency_key = d.idempotency_key
-                  AND k.draw_id = d.id""")
+        await queries.delete_claims(conn, name)
     async with conn.transaction():
         await _lock(conn)
-        # The parent first, as DETACH takes it: draws wait for these few statements.
-        await conn.execute("LOCK TABLE draws IN ACCESS EXCLUSIVE MODE")
-        if await _still_needed(conn, name):
+        await queries.lock_draws(conn)
+        if await queries.still_needed(conn, name):
             return False
-        await conn.execute(f"ALTER TABLE draws DETACH PARTITION {name}")
-        await conn.execute(f"DROP TABLE {name}")
+        await queries.detach_and_drop(conn, name)
     log.info("draws: partition %s %s", name, "archived and dropped" if archived else "dropped")
     return True
 
@@ -247,7 +200,7 @@ async def maintain(pool: asyncpg.Pool, settings: Settings, now: datetime) -> dic
     finding another one under way leaves it the work (``busy``)."""
     async with pool.acquire() as proxy:
         conn = cast(asyncpg.Connection, proxy)
-        if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", _RUN_KEY):
+        if not await queries.try_run_lock(conn, _RUN_KEY):
             return {"busy": True}
         try:
             created = await ensure_ahead(conn, now)
@@ -255,7 +208,7 @@ async def maintain(pool: asyncpg.Pool, settings: Settings, now: datetime) -> dic
             purged = await purge_key_claims(conn, now - timedelta(days=KEY_CLAIM_DAYS))
             retention = await apply_retention(conn, settings, now)
         finally:
-            await conn.execute("SELECT pg_advisory_unlock($1)", _RUN_KEY)
+            await queries.run_unlock(conn, _RUN_KEY)
     return {"busy": False, "created": created + swept, "key_claims_purged": purged,
             "archived": retention.archived, "dropped": retention.dropped,
             "kept": retention.kept}
