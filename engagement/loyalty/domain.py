@@ -6,6 +6,7 @@ from __future__ import annotations
 from engagement.kit import hooks
 from engagement.kit.constants import SCHEDULE_DAILY_SENDS_EVERY_MINUTES
 from engagement.kit.domain import CronSpec, Domain, JobSpec
+from engagement.loyalty import demo
 from engagement.loyalty import home as loyalty_home
 from engagement.loyalty.checkin import console as check_in_console
 from engagement.loyalty.checkin import pages as check_in_pages
@@ -74,6 +75,7 @@ DOMAIN = Domain(
                      **tier_console.NOTICES, **mall_console.NOTICES,
                      **birthday_console.NOTICES, **webhook_console.NOTICES,
                      **wallet_console.NOTICES, **membership_console.NOTICES},
+    demo=demo.seed,
     console_member_sections=(("wallet", wallet_console.member_section),
                              ("membership", membership_console.member_section)),
     jobs=(EVALUATE_TIERS, RUN_SEND, SCHEDULE_DAILY_SENDS, RELEASE_DUE_SENDS, SWEEP_SENDS,

@@ -110,3 +110,25 @@ async def test_demo_opens_the_till_with_a_cashier_and_a_usable_coupon(
     again = run_cli(settings, "demo").stdout.splitlines()
     assert next(line for line in again if "coupon " in line).split("coupon ")[1].split()[0] \
         == code
+
+
+async def test_demo_seeds_stored_value_and_a_paid_membership_plan_once(
+        settings: Settings, client: httpx.AsyncClient) -> None:
+    for _ in range(2):  # a rerun keeps the plans and credits nothing twice
+        out = run_cli(settings, "demo")
+        assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    key = next(line.split()[-1] for line in lines if line.startswith("API key"))
+    headers = {"Authorization": f"Bearer {key}"}
+    plans = (await client.get("/api/v1/top-up-plans", headers=headers)).json()
+    assert [(p["pay"], p["bonus"]) for p in plans["plans"]] == [
+        (20000, 1000), (50000, 5000), (100000, 15000)]
+    cards = (await client.get("/api/v1/membership-plans", headers=headers)).json()["plans"]
+    assert [(p["name"], p["price"], p["discount_percent"]) for p in cards] == [
+        ("黑金年卡", 19900, 10)]
+    assert cards[0]["monthly_coupon_template_id"]
+    member_id = next(line.split()[1] for line in lines if "/m/enter?token=" in line)
+    balance = (await client.get(f"/api/v1/members/{member_id}/balance",
+                                headers=headers)).json()
+    assert (balance["principal"], balance["bonus"], len(balance["items"])) == (50000, 5000, 1)
+    assert any("a balance of ¥550.00" in line for line in lines)
