@@ -42,24 +42,13 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import draws as bench
 import httpx
 from redis.asyncio import Redis
 
 ROOT = Path(__file__).resolve().parent.parent
 EXE = [sys.executable, "-m", "engagement.cli"]
 IN_FLIGHT = 64
-
-
-def with_db(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path="/" + name))
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -135,16 +124,7 @@ async def seed(base: str, api_key: str, members: int, quantity: int
         campaign = r.json()
         r = await client.post(f"/api/v1/campaigns/{campaign['id']}/publish")
         assert r.status_code == 200, r.text
-        sem = asyncio.Semaphore(16)
-
-        async def mint(i: int) -> str:
-            async with sem:
-                m = (await client.post("/api/v1/members",
-                                       json={"external_id": f"chaos-{i}"})).json()
-                t = (await client.post(f"/api/v1/members/{m['id']}/tokens")).json()
-                return str(t["token"])
-
-        tokens = await asyncio.gather(*[mint(i) for i in range(members)])
+        tokens = await bench.mint_tokens(client, members, "chaos", concurrency=16)
     quantities = {p["id"]: p["quantity"] for p in campaign["prizes"]
                   if p["kind"] != "nothing"}
     return campaign["id"], quantities, list(tokens)
@@ -323,13 +303,6 @@ async def audit(dsn: str, redis_url: str, campaign_id: str, quantities: dict[str
             "row_bytes": row_bytes, "record_bytes": sum(sizes) // max(1, len(sizes))}
 
 
-def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    values = sorted(values)
-    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -348,7 +321,7 @@ def main() -> int:
     redis_url = os.environ.get("ENGAGEMENT_REDIS_URL", "redis://127.0.0.1:6379/0")
     redis_url = urlunsplit(urlsplit(redis_url)._replace(path=f"/{args.redis_db}"))
     name = f"engagement_chaos_{secrets.token_hex(4)}"
-    dsn = with_db(admin, name)
+    dsn = bench.with_db(admin, name)
 
     async def admin_sql(sql: str) -> None:
         conn = await asyncpg.connect(admin)
@@ -356,7 +329,7 @@ def main() -> int:
         await conn.close()
 
     asyncio.run(admin_sql(f'CREATE DATABASE "{name}"'))
-    port = free_port()
+    port = bench.free_port()
     base = f"http://127.0.0.1:{port}"
     logs = Path(tempfile.mkdtemp(prefix="engagement-chaos-"))
     env = dict(os.environ, ENGAGEMENT_DATABASE_URL=dsn, ENGAGEMENT_REDIS_URL=redis_url,
@@ -411,8 +384,8 @@ def main() -> int:
     started = accepted + tally.gave_up + sum(tally.refused.values())
     print(f"  draws accepted    : {accepted} of {started} started ({tally.retried} retries, "
           f"{tally.gave_up} never answered, refused {tally.refused or 0})")
-    print(f"  answered in       : p50 {percentile(tally.latencies, 50) * 1000:.0f} ms, p99 "
-          f"{percentile(tally.latencies, 99) * 1000:.0f} ms, max "
+    print(f"  answered in       : p50 {bench.percentile(tally.latencies, 50) * 1000:.0f} ms, p99 "
+          f"{bench.percentile(tally.latencies, 99) * 1000:.0f} ms, max "
           f"{max(tally.latencies, default=0):.1f} s (retries included)")
     print(f"  in PostgreSQL     : draws {found['draws']}, wins {found['wins']} (quantity "
           f"{quantity} per prize), coupons {found['coupons']}, points credits "

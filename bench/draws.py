@@ -117,6 +117,22 @@ def percentile(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
+async def mint_tokens(client: httpx.AsyncClient, members: int, prefix: str,
+                      concurrency: int) -> list[str]:
+    """``members`` new members (external ids ``prefix-i``) through the API of ``client``
+    (a merchant key's), and a member token for each, ``concurrency`` requests at a time."""
+    sem = asyncio.Semaphore(concurrency)
+
+    async def mint(i: int) -> str:
+        async with sem:
+            m = (await client.post("/api/v1/members",
+                                   json={"external_id": f"{prefix}-{i}"})).json()
+            t = (await client.post(f"/api/v1/members/{m['id']}/tokens")).json()
+            return str(t["token"])
+
+    return list(await asyncio.gather(*[mint(i) for i in range(members)]))
+
+
 async def seed(base: str, api_key: str, members: int) -> tuple[str, list[str]]:
     headers = {"Authorization": f"Bearer {api_key}"}
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
@@ -130,16 +146,7 @@ async def seed(base: str, api_key: str, members: int) -> tuple[str, list[str]]:
                 {"name": "谢谢参与", "kind": "nothing", "weight": 3}]})).json()
         r = await client.post(f"/api/v1/campaigns/{campaign['id']}/publish")
         assert r.status_code == 200, r.text
-        sem = asyncio.Semaphore(32)
-
-        async def mint(i: int) -> str:
-            async with sem:
-                m = (await client.post("/api/v1/members",
-                                       json={"external_id": f"bench-{i}"})).json()
-                t = (await client.post(f"/api/v1/members/{m['id']}/tokens")).json()
-                return str(t["token"])
-
-        tokens = await asyncio.gather(*[mint(i) for i in range(members)])
+        tokens = await mint_tokens(client, members, "bench", concurrency=32)
     return campaign["id"], list(tokens)
 
 
