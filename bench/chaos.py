@@ -260,8 +260,14 @@ async def audit(dsn: str, redis_url: str, campaign_id: str, quantities: dict[str
         over_stock = await conn.fetchval(
             "SELECT count(*) FROM coupon_templates WHERE issued > stock "
             "OR stock - reserved - issued < 0")
+        # draws is partitioned by month: its size is its partitions' (and the claim tables
+        # its trigger writes beside each draw).
         row_bytes = await conn.fetchval(
-            "SELECT pg_total_relation_size('draws') / greatest(count(*), 1) FROM draws")
+            "SELECT ((SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits "
+            "         WHERE inhparent = 'draws'::regclass) "
+            "        + pg_total_relation_size('draw_win_seqs') "
+            "        + pg_total_relation_size('draw_idempotency_keys')) "
+            "       / greatest((SELECT count(*) FROM draws), 1)")
         repairs = await conn.fetch("SELECT kind, count(*) AS n FROM stock_repairs "
                                    "WHERE campaign_id = $1 GROUP BY kind", campaign_id)
     finally:

@@ -225,7 +225,14 @@ async def test_a_member_gives_the_birthday_once_in_the_profile(
     await phone.screenshot("member-profile")
     await page.fill('input[name="name"]', "林小姐")
     await page.fill('input[name="birthday"]', "1990-05-20")
+    # While the save is on its way the button says so and takes no second press: a
+    # listener after the page's own keeps this submit from leaving, to look at the button.
+    await page.evaluate("""document.querySelector('[data-profile-form]')
+        .addEventListener('submit', (event) => event.preventDefault(), {once: true})""")
     await page.click('[data-action="save"]')
+    save = page.locator('[data-action="save"]')
+    assert await save.is_disabled() and (await save.inner_text()).strip() == "保存中…"
+    await page.evaluate("document.querySelector('[data-profile-form]').submit()")
     await page.wait_for_url("**/m/profile?saved=1")
     assert (await page.inner_text("[data-notice]")).strip() == "已保存"
     assert (await page.inner_text("[data-birthday]")).strip() == "1990 年 5 月 20 日"
