@@ -263,7 +263,7 @@ async def audit(dsn: str, redis_url: str, campaign_id: str, quantities: dict[str
         # draws is partitioned by month: its size is its partitions' (and the claim tables
         # its trigger writes beside each draw).
         row_bytes = await conn.fetchval(
-            "SELECT ((SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits "
+            "SELECT ((SELECT sum(pg_total_relation_size(inhrelid))::bigint FROM pg_inherits "
             "         WHERE inhparent = 'draws'::regclass) "
             "        + pg_total_relation_size('draw_win_seqs') "
             "        + pg_total_relation_size('draw_idempotency_keys')) "
