@@ -22,6 +22,14 @@ def money(cents: int) -> str:
     return f"¥{yuan}.{rest:02d}".rstrip("0")
 
 
+def money_exact(cents: int) -> str:
+    """Integer cents as yuan to the fen, as a statement shows a balance: 42150 -> '¥421.50',
+    55000 -> '¥550.00', -12850 -> '-¥128.50'."""
+    sign, cents = ("-", -int(cents)) if int(cents) < 0 else ("", int(cents))
+    yuan, rest = divmod(cents, 100)
+    return f"{sign}¥{yuan}.{rest:02d}"
+
+
 def discount_value(discount: dict[str, Any]) -> str:
     """The big number on a coupon: '¥10', '8折' / '20% off', or the gift."""
     kind = discount.get("type")

@@ -52,7 +52,8 @@ def make_templates() -> jinja2.Environment:
     env.globals["static_url"] = static_url
     env.globals["lang_url"] = i18n.lang_url
     env.globals["LOCALES"] = i18n.LOCALES
-    env.filters.update(money=formats.money, discount_value=formats.discount_value,
+    env.filters.update(money=formats.money, money_exact=formats.money_exact,
+                       discount_value=formats.discount_value,
                        discount_terms=formats.discount_terms, percent=formats.percent,
                        local_time=formats.local_time, masked_phone=formats.masked_phone,
                        qr_svg=qr_svg)

@@ -116,11 +116,11 @@ async def test_a_cashier_tops_up_and_takes_a_balance_payment_with_the_pin(
         await own.screenshot("member-home-balance")
         await page.click("[data-shortcut=balance]")
         await page.wait_for_selector("[data-balance='42150']")
-        assert "¥421.5" in await page.inner_text("[data-balance]")
+        assert "¥421.50" in await page.inner_text("[data-balance]")
         kinds = await page.eval_on_selector_all("[data-entry]", "es => es.map(e => e.dataset.kind)")
         assert kinds == ["spend", "top_up"]
         ledger = await page.inner_text("[data-ledger]")
-        assert "消费" in ledger and "充值" in ledger and "本金 ¥500 · 赠送 ¥50" in ledger
+        assert "消费" in ledger and "充值" in ledger and "本金 ¥500.00 · 赠送 ¥50.00" in ledger
         assert await page.get_attribute("#pin", "data-pin-set") == "true"
         assert await _fits_width(page)
         await own.screenshot("member-balance")
