@@ -9,7 +9,7 @@ from typing import Any
 
 from engagement.kit.state import Services
 from tests.browser.conftest import SCREENSHOTS, Phone, open_phone
-from tests.browser.test_till import TABLET, _shop, _sign_in
+from tests.browser.test_till import TABLET, _shop, _sign_in, look_up
 from tests.factories import Factory, MerchantHandle
 
 
@@ -71,8 +71,7 @@ async def test_a_cashier_buys_a_membership_on_a_tablet(
     try:
         page: Any = tablet.page
         await _sign_in(tablet)
-        await page.fill("input[name=query]", "13800138000")
-        await page.press("input[name=query]", "Enter")
+        await look_up(page, "13800138000")
         await page.wait_for_selector("[data-membership-status][data-membership-state='none']")
         await page.fill("input[name=subtotal]", "100")
         await page.wait_for_selector("[data-payable='10000']")
@@ -109,8 +108,7 @@ async def test_a_cashier_buys_a_membership_on_a_tablet(
         # In English, for a member whose card runs: renewing, every label fitting.
         await page.goto("/till?lang=en")
         await page.wait_for_selector("[data-till][data-ready]")
-        await page.fill("input[name=query]", "13800138000")
-        await page.press("input[name=query]", "Enter")
+        await look_up(page, "13800138000")
         await page.wait_for_selector("[data-membership-status][data-membership-state='active']")
         assert "valid until 2027-11-23" in await page.inner_text("[data-membership-status]")
         assert "Renew for ¥199.00" in await button.inner_text()

@@ -38,6 +38,13 @@ async def _sign_in(browser: Phone) -> None:
     await page.wait_for_selector("[data-till][data-ready]")
 
 
+async def look_up(page: Any, query: str) -> None:
+    """What a cashier does to find someone: type (or scan, which ends with Enter) a phone,
+    a tail, a member code or a coupon code into the till's search."""
+    await page.fill("input[name=query]", query)
+    await page.press("input[name=query]", "Enter")
+
+
 def _take_refusals(browser: Phone) -> list[tuple[int, str]]:
     """The API refusals the page was shown (status, path), taken out of the console errors;
     anything else stays there and fails the test."""
@@ -98,8 +105,7 @@ async def test_a_cashier_takes_an_order_with_a_coupon_on_a_tablet(
         await _shot(page, "till-tablet-start")
 
         # The phone typed (or read by a scanner, which ends with Enter).
-        await page.fill("input[name=query]", "13800138000")
-        await page.press("input[name=query]", "Enter")
+        await look_up(page, "13800138000")
         await page.wait_for_selector(f"[data-member][data-member-id='{member.id}']")
         assert (await page.inner_text("[data-member-name]")) == "王小明"
         assert (await page.inner_text("[data-member-points]")) == "0"
@@ -203,13 +209,11 @@ async def test_a_cashier_finds_members_by_member_code_and_tail_on_a_phone(
         assert (await page.inner_text("[data-member-name]")) == "李雷"
         assert await page.locator(f"input[data-coupon-code='{mine}']").count() == 1
         # Someone else's coupon scanned for this member: 不是本人的券.
-        await page.fill("input[name=query]", theirs)
-        await page.press("input[name=query]", "Enter")
+        await look_up(page, theirs)
         await page.wait_for_selector("[data-message]:not([hidden])")
         assert "不是本人的券" in await page.inner_text("[data-message]")
         # Their own coupon scanned: ticked.
-        await page.fill("input[name=query]", mine)
-        await page.press("input[name=query]", "Enter")
+        await look_up(page, mine)
         await page.wait_for_function(
             f"() => document.querySelector(\"input[data-coupon-code='{mine}']\").checked")
         assert await _fits_width(page)
@@ -226,8 +230,7 @@ async def test_a_cashier_finds_members_by_member_code_and_tail_on_a_phone(
 
         # 手机尾号: two members end in 8000; the cashier picks one.
         await page.click("[data-action=reset]")
-        await page.fill("input[name=query]", "8000")
-        await page.press("input[name=query]", "Enter")
+        await look_up(page, "8000")
         picks = page.locator("[data-pick-member]")
         await picks.first.wait_for()
         assert await picks.count() == 2
@@ -240,8 +243,7 @@ async def test_a_cashier_finds_members_by_member_code_and_tail_on_a_phone(
 
         # An expired member code: said so, with what to do.
         await page.click("[data-action=reset]")
-        await page.fill("input[name=query]", "123456789012345678")
-        await page.press("input[name=query]", "Enter")
+        await look_up(page, "123456789012345678")
         await page.wait_for_selector("[data-message]:not([hidden])")
         assert "会员码无效或已过期" in await page.inner_text("[data-message]")
         assert sorted(_take_refusals(phone)) == [
@@ -258,8 +260,7 @@ async def test_a_guest_pays_and_is_shown_a_join_code_on_a_phone(
     try:
         page: Any = phone.page
         await _sign_in(phone)
-        await page.fill("input[name=query]", "13912345678")
-        await page.press("input[name=query]", "Enter")
+        await look_up(page, "13912345678")
         await page.wait_for_selector("[data-guest]:not([hidden])")
         assert "13912345678" in await page.inner_text("[data-guest]")
         assert await page.is_hidden("[data-coupons-box]")
@@ -323,8 +324,7 @@ async def test_a_lost_answer_is_retried_as_the_same_order(
         page: Any = phone.page
         await page.route("**/api/v1/orders", lose_first_answer)
         await _sign_in(phone)
-        await page.fill("input[name=query]", "13800138000")
-        await page.press("input[name=query]", "Enter")
+        await look_up(page, "13800138000")
         await page.wait_for_selector(f"[data-member][data-member-id='{member.id}']")
         await page.fill("input[name=subtotal]", "128.50")
         await page.check(f"input[data-coupon-code='{coupon}']")

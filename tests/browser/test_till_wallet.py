@@ -23,6 +23,7 @@ from tests.browser.test_till import (
     _sign_in,
     _small_targets,
     _take_refusals,
+    look_up,
 )
 from tests.console.helpers import add_user
 from tests.factories import Factory
@@ -44,8 +45,7 @@ async def test_a_cashier_tops_up_and_takes_a_balance_payment_with_the_pin(
     try:
         page: Any = tablet.page
         await _sign_in(tablet)
-        await page.fill("input[name=query]", "13800138000")
-        await page.press("input[name=query]", "Enter")
+        await look_up(page, "13800138000")
         await page.wait_for_selector("[data-wallet][data-balance='0']")
         assert (await page.inner_text("[data-wallet-balance]")) == "¥0.00"
         assert await page.is_hidden("[data-balance-pay]")  # nothing to pay with yet
@@ -193,8 +193,7 @@ async def test_a_membership_paid_from_the_balance_updates_the_till_s_balance(
     try:
         page: Any = tablet.page
         await _sign_in(tablet)
-        await page.fill("input[name=query]", "13800138000")
-        await page.press("input[name=query]", "Enter")
+        await look_up(page, "13800138000")
         await page.wait_for_selector("[data-wallet][data-balance='50000']")
         await page.check(f"[data-plan='{plan_id}'] input")
         await page.check("input[name=membership-paid-with][value=balance]")
