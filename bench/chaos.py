@@ -329,12 +329,7 @@ def main() -> int:
     name = f"engagement_chaos_{secrets.token_hex(4)}"
     dsn = bench.with_db(admin, name)
 
-    async def admin_sql(sql: str) -> None:
-        conn = await asyncpg.connect(admin)
-        await conn.execute(sql)
-        await conn.close()
-
-    asyncio.run(admin_sql(f'CREATE DATABASE "{name}"'))
+    asyncio.run(bench.admin_sql(admin, f'CREATE DATABASE "{name}"'))
     port = bench.free_port()
     base = f"http://127.0.0.1:{port}"
     logs = Path(tempfile.mkdtemp(prefix="engagement-chaos-"))
@@ -353,13 +348,7 @@ def main() -> int:
                                  check=True, capture_output=True, text=True)
         api_key = json.loads(created.stdout.strip().splitlines()[-1])["api_key"]
         procs = Processes(env, port, args.web_workers, args.workers, logs)
-        for _ in range(150):
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
+        bench.wait_ready(base)
         campaign_id, quantities, tokens = asyncio.run(seed(base, api_key, args.members,
                                                            quantity))
 
@@ -377,7 +366,7 @@ def main() -> int:
     finally:
         if procs is not None:
             procs.stop()
-        asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(bench.admin_sql(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
     lost = found["missing_rows"] + found["changed"] + found["unsettled"]
     duplicated = (found["extra_issues"] + found["over_quantity"] + found["double_keys"]

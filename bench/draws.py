@@ -79,6 +79,27 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+async def admin_sql(admin: str, sql: str) -> None:
+    """One statement on the admin database (CREATE / DROP DATABASE of a bench's scratch one)."""
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def wait_ready(base: str, tries: int = 150) -> None:
+    """Until ``engagement serve`` at ``base`` answers /readyz (30 s at the most)."""
+    for _ in range(tries):
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{base} did not become ready")
+
+
 def with_db(url: str, name: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path="/" + name))
 
@@ -210,17 +231,7 @@ def main() -> int:
     name = f"engagement_bench_{secrets.token_hex(4)}"
     dsn = with_db(admin, name)
 
-    async def create_db() -> None:
-        conn = await asyncpg.connect(admin)
-        await conn.execute(f'CREATE DATABASE "{name}"')
-        await conn.close()
-
-    async def drop_db() -> None:
-        conn = await asyncpg.connect(admin)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
-
-    asyncio.run(create_db())
+    asyncio.run(admin_sql(admin, f'CREATE DATABASE "{name}"'))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = dict(os.environ, ENGAGEMENT_DATABASE_URL=dsn, ENGAGEMENT_REDIS_URL=redis_url,
@@ -239,13 +250,7 @@ def main() -> int:
         procs.append(subprocess.Popen([*exe, "serve", "--port", str(port), "--workers",
                                        str(args.web_workers)], env=env))
         procs.append(subprocess.Popen([*exe, "worker"], env=env))
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
+        wait_ready(base)
         campaign_id, tokens = asyncio.run(seed(base, api_key, args.members))
         with tempfile.TemporaryDirectory() as tmp:
             token_file = Path(tmp) / "tokens.txt"
@@ -277,7 +282,7 @@ def main() -> int:
                 proc.wait(20)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        asyncio.run(drop_db())
+        asyncio.run(admin_sql(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
     lags: list[float] = settled["lags"]  # type: ignore[assignment]
     ok = (settled["wins"] == settled["coupons"] and int(settled["coupons"]) <= QUANTITY  # type: ignore[call-overload]

@@ -21,13 +21,10 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import draws as bench
-import httpx
 
 from engagement.kit.local_cluster import LocalCluster
 from games.draw.protocol import CampaignKeys
@@ -46,17 +43,6 @@ def _wrk_script(tokens: Path, paths: list[str], keyed: bool) -> str:
     text = text.replace('"%(path)s"', "path(n)")
     quoted = ", ".join(json.dumps(p) for p in paths)
     return WRK_PATHS % {"paths": quoted} + text
-
-
-def _ready(base: str) -> None:
-    for _ in range(150):
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{base} did not become ready")
 
 
 async def _seed(base: str, api_key: str, members: int, campaigns: int
@@ -86,12 +72,7 @@ def run_cluster(args: argparse.Namespace) -> int:
     name = f"engagement_bench_{secrets.token_hex(4)}"
     dsn = bench.with_db(admin, name)
 
-    async def admin_sql(sql: str) -> None:
-        conn = await asyncpg.connect(admin)
-        await conn.execute(sql)
-        await conn.close()
-
-    asyncio.run(admin_sql(f'CREATE DATABASE "{name}"'))
+    asyncio.run(bench.admin_sql(admin, f'CREATE DATABASE "{name}"'))
     exe = [sys.executable, "-m", "engagement.cli"]
     procs: list[subprocess.Popen[bytes]] = []
     cluster = LocalCluster(masters=3)
@@ -121,7 +102,7 @@ def run_cluster(args: argparse.Namespace) -> int:
             procs.append(subprocess.Popen([*exe, "serve", "--port", str(port), "--workers",
                                            str(args.web_workers)], env=own))
             procs.append(subprocess.Popen([*exe, "worker"], env=own))
-            _ready(base)
+            bench.wait_ready(base)
             campaign_ids, tokens = asyncio.run(_seed(base, api_key, args.members,
                                                      args.campaigns))
             deployments[label] = (base, campaign_ids, tokens)
@@ -157,7 +138,7 @@ def run_cluster(args: argparse.Namespace) -> int:
             except subprocess.TimeoutExpired:
                 proc.kill()
         cluster.stop()
-        asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(bench.admin_sql(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
     print(f"\nDraw benchmark, standalone Redis against a local 3-master Redis Cluster: "
           f"{args.connections} connections, {args.seconds} s per phase and deployment (in "
