@@ -8,7 +8,7 @@ import asyncpg
 
 _ORDER = """merchant_id, id, member_id, amount, refunded, coupon_codes, request_hash, response,
     created_at, subtotal, discount, store_id, staff_id, guest_phone, claimed_at,
-    coupons_returned_at, member_discount"""
+    coupons_returned_at, member_discount, paid_with_balance"""
 
 
 async def insert_order(conn: asyncpg.Connection, *, merchant_id: str, id: str,
@@ -16,19 +16,21 @@ async def insert_order(conn: asyncpg.Connection, *, merchant_id: str, id: str,
                        subtotal: int | None, discount: int, store_id: str | None,
                        staff_id: str | None, coupon_codes: list[str], request_hash: str,
                        response: dict[str, Any], created_at: datetime,
-                       member_discount: int = 0) -> asyncpg.Record | None:
+                       member_discount: int = 0,
+                       paid_with_balance: int = 0) -> asyncpg.Record | None:
     """None when an order with this id exists already (or a twin request is writing it: the
     unique index makes this insert wait for the twin's transaction to end)."""
     return await conn.fetchrow(
         f"""INSERT INTO orders (merchant_id, id, member_id, guest_phone, amount, subtotal,
                                 discount, store_id, staff_id, coupon_codes, request_hash,
-                                response, created_at, member_discount)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::text::jsonb, $13, $14)
+                                response, created_at, member_discount, paid_with_balance)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::text::jsonb, $13, $14,
+                    $15)
             ON CONFLICT (merchant_id, id) DO NOTHING
             RETURNING {_ORDER}""",
         merchant_id, id, member_id, guest_phone, amount, subtotal, discount, store_id,
         staff_id, coupon_codes, request_hash, json.dumps(response), created_at,
-        member_discount,
+        member_discount, paid_with_balance,
     )
 
 
@@ -262,17 +264,3 @@ async def orders_for_export(conn: asyncpg.Connection | asyncpg.Pool, merchant_id
         merchant_id, store_id, since, until, at, order_id, limit,
     )
 
-
-async def record_balance_part(conn: asyncpg.Connection, merchant_id: str, order_id: str,
-                              amount: int) -> None:
-    """The part of the order paid from the balance (engagement/orders/balance.py)."""
-    await conn.execute(
-        "UPDATE orders SET paid_with_balance = $3 WHERE merchant_id = $1 AND id = $2",
-        merchant_id, order_id, amount)
-
-
-async def balance_part(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: str,
-                       order_id: str) -> int:
-    return int(await conn.fetchval(
-        "SELECT paid_with_balance FROM orders WHERE merchant_id = $1 AND id = $2",
-        merchant_id, order_id) or 0)

@@ -85,7 +85,7 @@ def order_out(row: asyncpg.Record, lines: list[asyncpg.Record]) -> OrderOut:
                              for c in lines],
                     join_url=OrderOut.model_validate(row["response"]).join_url,
                     member_discount=row["member_discount"],
-                    paid_with_balance=OrderOut.model_validate(row["response"]).paid_with_balance)
+                    paid_with_balance=row["paid_with_balance"])
 
 
 def _replay(row: asyncpg.Record, request_hash: str) -> OrderOut:
@@ -215,7 +215,7 @@ async def create_order(conn: asyncpg.Connection, merchant_id: str, data: OrderCr
         staff_id=taker.staff_id if taker is not None else None,
         coupon_codes=data.coupon_codes, request_hash=request_hash,
         response=out.model_dump(mode="json"), created_at=now,
-        member_discount=priced.member_discount)
+        member_discount=priced.member_discount, paid_with_balance=data.pay_with_balance or 0)
     if row is None:  # a twin request committed first
         existing = await queries.order_by_id(conn, merchant_id, data.id)
         assert existing is not None
@@ -228,7 +228,6 @@ async def create_order(conn: asyncpg.Connection, merchant_id: str, data: OrderCr
         await coupons.redeem(conn, merchant_id, coupon.code, now, data.id, store_id)
     if data.pay_with_balance is not None:
         assert member_id is not None  # the body's validator: member_id with the balance
-        await queries.record_balance_part(conn, merchant_id, data.id, data.pay_with_balance)
         await balance.port().take(conn, merchant_id, member_id, data.pay_with_balance,
                                   order_id=data.id, store_id=store_id,
                                   staff_id=taker.staff_id if taker is not None else None,
@@ -285,8 +284,8 @@ async def create_refund(conn: asyncpg.Connection, merchant_id: str, order_id: st
     if before + data.amount > order["amount"]:
         raise RefundExceedsPaid(paid=order["amount"], refunded=before, requested=data.amount)
     refund_id = new_id("rfd")
-    to_balance = balance.refund_share(await queries.balance_part(conn, merchant_id, order_id),
-                                      order["amount"], before, data.amount)
+    to_balance = balance.refund_share(order["paid_with_balance"], order["amount"], before,
+                                      data.amount)
     returned: list[str] = []
     if before + data.amount == order["amount"] and await queries.mark_coupons_returned(
             conn, merchant_id, order_id, now):
